@@ -1,0 +1,204 @@
+"""The command line: parse arguments, call the loader, engine and renderers, report errors.
+
+No maths and no validation live here. Every :class:`NncalcError` becomes one line on
+stderr and exit status 1; usage errors keep Typer's status 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Iterator, List, Optional
+
+import typer
+
+from nncalc import __version__
+from nncalc.errors import InputError, NncalcError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from rich.console import Console
+
+    from nncalc.network import Network
+
+app = typer.Typer(
+    name="nncalc",
+    help=(
+        "A calculator for neural-network forward passes: every weighted sum and "
+        "activation, worked out step by step.\n\n"
+        "Try [bold]nncalc forward two-layer[/bold], or [bold]nncalc examples[/bold] "
+        "for the bundled networks."
+    ),
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+# Options shared by every command that prints results (defined once, reused).
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON (one object per line for batches) instead of tables.")
+]
+SpecArgument = Annotated[
+    str,
+    typer.Argument(
+        help="A spec file (YAML or JSON), '-' for standard input, or a bundled example's name.",
+        show_default=False,
+    ),
+]
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Turn an NncalcError into ``error: ...`` on stderr and exit status 1."""
+    try:
+        yield
+    except NncalcError as e:
+        typer.secho("error: ", fg="red", bold=True, err=True, nl=False)
+        typer.echo(str(e), err=True)
+        raise typer.Exit(1) from None
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console()
+
+
+def _write_lines(lines: Iterator[str]) -> None:
+    write = sys.stdout.write
+    for line in lines:
+        write(line + "\n")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nncalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        Optional[bool],
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = None,
+) -> None:
+    pass
+
+
+@app.command(
+    epilog=(
+        "[bold]Examples[/bold]\n\n"
+        "  nncalc forward two-layer\n\n"
+        "  nncalc forward net.yaml --input 1,2 --input -3,4\n\n"
+        "  nncalc forward net.yaml --input 1,2 --json | jq '.output'\n\n"
+        "  cat net.yaml | nncalc forward - --input 1,2"
+    )
+)
+def forward(
+    spec: SpecArgument,
+    input: Annotated[
+        Optional[List[str]],
+        typer.Option(
+            "--input",
+            "-i",
+            metavar="V",
+            help="An input vector, like 1,2 (overrides the spec's input). Repeat for a batch.",
+            show_default=False,
+        ),
+    ] = None,
+    json: JsonOption = False,
+    precision: Annotated[
+        int,
+        typer.Option(min=1, max=17, help="Significant digits shown in tables (JSON always has full precision)."),
+    ] = 10,
+    all_units: Annotated[
+        bool, typer.Option("--all", help="Show every unit of large layers (over 32 units are shortened).")
+    ] = False,
+) -> None:
+    """Run a forward pass and show every [bold]z = Wx + b[/bold] and [bold]a = σ(z)[/bold], term by term."""
+    from nncalc.engine import forward as run
+    from nncalc.spec import load_spec
+
+    with _reported():
+        net = load_spec(spec)
+        x = _inputs(net, input)
+        trace = run(net, x)
+    if json:
+        from nncalc.render.data import dumps, trace_records
+
+        _write_lines(dumps(r) for r in trace_records(net, trace))
+    else:
+        from nncalc.render.table import forward_tables
+
+        forward_tables(_console(), net, trace, precision=precision, show_all=all_units)
+
+
+def _inputs(net: Network, given: list[str] | None) -> np.ndarray:
+    """The batch to run: the --input vectors if any, else the spec's own input."""
+    import numpy as np
+
+    from nncalc.inputs import parse_vector
+
+    if given:
+        return np.stack([parse_vector(v, net) for v in given])
+    if net.input is not None:
+        return net.input
+    raise InputError(
+        f"no input given: pass --input with {net.nin} numbers "
+        f"(like --input {','.join(['1'] * net.nin)}) or add 'input:' to the spec",
+        source=net.source,
+    )
+
+
+@app.command(epilog="[bold]Examples[/bold]\n\n  nncalc validate net.yaml\n\n  nncalc validate two-layer --json")
+def validate(spec: SpecArgument, json: JsonOption = False) -> None:
+    """Check a spec and print a summary: each layer's shape and parameter count."""
+    from nncalc.spec import load_spec
+
+    with _reported():
+        net = load_spec(spec)
+    if json:
+        from nncalc.render.data import dumps, summary_record
+
+        _write_lines(iter([dumps(summary_record(net))]))
+    else:
+        from nncalc.render.table import summary_table
+
+        summary_table(_console(), net)
+
+
+@app.command(epilog="[bold]Examples[/bold]\n\n  nncalc examples\n\n  nncalc forward neuron")
+def examples(json: JsonOption = False) -> None:
+    """List the bundled example networks, usable by name in place of a spec file."""
+    from nncalc.spec import EXAMPLES_DIR, example_names, load_spec
+
+    rows = []
+    with _reported():
+        for name in example_names():
+            net = load_spec(name)
+            shape = " → ".join(str(s) for s in (net.nin, *(layer.nout for layer in net.layers)))
+            rows.append((name, shape, net.description or "", EXAMPLES_DIR / f"{name}.yaml"))
+    if json:
+        from nncalc.render.data import dumps
+
+        _write_lines(
+            dumps({"name": n, "shape": s, "description": d, "path": str(p)}) for n, s, d, p in rows
+        )
+    else:
+        from nncalc.render.table import examples_table
+
+        examples_table(_console(), ((n, s, d) for n, s, d, _ in rows))
+
+
+def main() -> None:
+    """Entry point of the ``nncalc`` command."""
+    try:
+        app()
+    except BrokenPipeError:
+        # The reader went away (`nncalc ... | head`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)

@@ -1,0 +1,48 @@
+"""The one family of errors nncalc reports to people.
+
+Everything a user can get wrong (a spec, an input, a number that overflows) raises a
+subclass of :class:`NncalcError`; the command line turns it into one line on stderr.
+"""
+
+from __future__ import annotations
+
+
+class NncalcError(Exception):
+    """A problem with what the user gave nncalc, with where it is when that is known.
+
+    >>> str(NncalcError("bias has 2 values", source="net.yaml", line=7, column=11))
+    'net.yaml:7:11: bias has 2 values'
+    >>> str(NncalcError("no input given"))
+    'no input given'
+    """
+
+    def __init__(
+        self,
+        message: str,
+        source: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.line = line
+        self.column = column
+
+    def __str__(self) -> str:
+        where = [str(p) for p in (self.source, self.line, self.column) if p is not None]
+        # One line, whatever the message carried in.
+        text = " ".join(self.message.split())
+        return ":".join(where) + ": " + text if where else text
+
+
+class SpecError(NncalcError):
+    """The network spec is unreadable, malformed or inconsistent."""
+
+
+class InputError(NncalcError):
+    """An input vector is malformed or does not fit the network."""
+
+
+class ComputeError(NncalcError):
+    """The forward pass left float64's range (overflow to inf, or NaN)."""

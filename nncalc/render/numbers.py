@@ -1,0 +1,57 @@
+"""Numbers as a person writes them, and weighted sums written out term by term."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+MAX_TERMS = 8  # a weighted sum with more inputs than this is shortened
+HEAD, TAIL = 3, 2  # terms kept at each end of a shortened sum
+
+
+def fmt(x: float, precision: int = 10) -> str:
+    """``x`` to ``precision`` significant digits, without float noise or a ``-0``.
+
+    >>> fmt(0.27999999999999997), fmt(-0.30000000000000016), fmt(8.0), fmt(-0.0)
+    ('0.28', '-0.3', '8', '0')
+    >>> fmt(1234567.891, 4), fmt(1e-20)
+    ('1.235e+06', '1e-20')
+    """
+    s = f"{x:.{precision}g}"
+    return "0" if s == "-0" else s
+
+
+def vector(values: Sequence[float], precision: int = 10) -> str:
+    """A vector in brackets, each number formatted by :func:`fmt`.
+
+    >>> vector([1.0, -0.5])
+    '[1, -0.5]'
+    """
+    return "[" + ", ".join(fmt(v, precision) for v in values) + "]"
+
+
+def weighted_sum(
+    w: Sequence[float],
+    x: Sequence[float],
+    b: float | None,
+    precision: int = 10,
+    max_terms: int = MAX_TERMS,
+) -> str:
+    """``w . x + b`` written out as the seed writes it; ``b=None`` leaves the bias out.
+
+    A negative bias is bracketed like the weights. More than ``max_terms`` inputs are
+    shortened to the first and last few terms.
+
+    >>> weighted_sum([0.7, -0.3, 0.5], [0.1, 0.8, 0.7], 0.1)
+    '(0.7)(0.1) + (-0.3)(0.8) + (0.5)(0.7) + 0.1'
+    >>> weighted_sum([0.4, 0.3], [1, 2], -0.2)
+    '(0.4)(1) + (0.3)(2) + (-0.2)'
+    >>> weighted_sum(range(10), range(10), None)
+    '(0)(0) + (1)(1) + (2)(2) + … 5 more terms … + (8)(8) + (9)(9)'
+    """
+    terms = [f"({fmt(wi, precision)})({fmt(xi, precision)})" for wi, xi in zip(w, x)]
+    if len(terms) > max_terms:
+        hidden = len(terms) - HEAD - TAIL
+        terms = [*terms[:HEAD], f"… {hidden} more terms …", *terms[-TAIL:]]
+    if b is not None:
+        terms.append(f"({fmt(b, precision)})" if b < 0 else fmt(b, precision))
+    return " + ".join(terms)

@@ -1,0 +1,408 @@
+"""Spec text (YAML, or JSON, which is YAML) to a validated, immutable :class:`Network`.
+
+Validation happens once, here, and every problem is reported with the file, line and
+column of the YAML node it concerns. The YAML is composed into nodes by PyYAML's safe
+loader and turned into values by this module alone, so:
+
+- no tag can build a Python object (only core YAML tags are accepted);
+- anchors and aliases are measured before anything is built, so a "billion laughs"
+  document is refused at once;
+- numbers are read as people write them (``1e-3`` included, which YAML 1.1 calls text),
+  and booleans, nulls, NaN and infinities are refused where a number is expected.
+
+>>> net = parse_spec("layers: [{activation: relu, weights: [[0.5, -0.2, 0.8]], bias: 0.1}]")
+>>> net.layers[0].W.shape, net.layers[0].name
+((1, 3), 'layer1')
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from nncalc import activations
+from nncalc.errors import InputError, SpecError
+from nncalc.inputs import check_length, parse_number
+from nncalc.network import Layer, Network, frozen
+
+EXAMPLES_DIR = Path(__file__).parent / "examples"
+
+MAX_VALUES = 10_000_000  # scalars a spec may expand to, aliases included
+MAX_DEPTH = 8  # a spec needs 6: spec > layers > layer > weights > row > number
+
+TOP_KEYS = ("name", "description", "input", "layers")
+LAYER_KEYS = ("name", "activation", "weights", "bias")
+
+_CORE = "tag:yaml.org,2002:"
+_STR, _INT, _FLOAT, _BOOL, _NULL = (_CORE + t for t in ("str", "int", "float", "bool", "null"))
+_ALLOWED_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "seq", "map")}
+_ALLOWED_TAGS |= {_CORE + "timestamp", _CORE + "merge"}  # harmless; refused later by type
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def example_names() -> list[str]:
+    """The bundled examples, usable by name in place of a path."""
+    return sorted(p.stem for p in EXAMPLES_DIR.glob("*.yaml"))
+
+
+def read_source(arg: str) -> tuple[str, str]:
+    """The text of a spec and the name to report it by: a path, ``-``, or an example."""
+    if arg == "-":
+        try:
+            return sys.stdin.read(), "<stdin>"
+        except UnicodeDecodeError:
+            raise SpecError("standard input is not UTF-8 text", source="<stdin>") from None
+    path = Path(arg)
+    if not path.exists() and arg in example_names():
+        path, source = EXAMPLES_DIR / f"{arg}.yaml", arg
+    else:
+        source = arg
+    try:
+        return path.read_bytes().decode("utf-8-sig"), source
+    except FileNotFoundError:
+        raise SpecError(
+            "no such file, and no bundled example of that name "
+            f"(the examples are: {', '.join(example_names())})",
+            source=source,
+        ) from None
+    except UnicodeDecodeError as e:
+        raise SpecError(f"not UTF-8 text (byte {e.start + 1})", source=source) from None
+    except OSError as e:
+        raise SpecError(f"cannot read the file: {e.strerror}", source=source) from None
+
+
+def load_spec(arg: str) -> Network:
+    """Read and validate a spec given as a path, ``-`` (stdin) or an example's name."""
+    text, source = read_source(arg)
+    return parse_spec(text, source)
+
+
+# ------------------------------------------------------------------------ composing
+
+
+class _TooDeep(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        self.mark = mark
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe composer with a depth limit, so nesting cannot exhaust the stack."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _compose(text: str, source: str) -> Node | None:
+    loader = _Loader(text)
+    try:
+        return loader.get_single_node()
+    except _TooDeep as e:
+        raise SpecError(
+            f"values nest more than {MAX_DEPTH} levels deep; a spec needs at most 6 "
+            "(layers > layer > weights > row > number)",
+            source,
+            e.mark.line + 1,
+            e.mark.column + 1,
+        ) from None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        problem = e.problem or e.context or "invalid YAML"
+        pos = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise SpecError(f"invalid YAML: {problem}", source, *pos) from None
+    except yaml.YAMLError as e:  # ReaderError: a character YAML does not allow
+        raise SpecError(f"invalid YAML: {e}", source) from None
+    finally:
+        loader.dispose()
+
+
+# ------------------------------------------------------------------------- building
+
+
+def _kind(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    if node.tag == _NULL:
+        return "nothing (null)"
+    if node.tag == _BOOL:
+        return f"the boolean '{node.value}'"
+    return f"'{node.value}'"
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
+
+
+class _Builder:
+    """Walks the composed YAML nodes once, building the network or raising SpecError."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def error(self, node: Node, message: str) -> SpecError:
+        m = node.start_mark
+        return SpecError(message, self.source, m.line + 1, m.column + 1)
+
+    # -- safety: tags, recursion and expansion, before anything is built
+
+    def measure(self, root: Node) -> None:
+        """Refuse unsafe tags, recursive aliases and documents that expand too far."""
+        sizes: dict[int, int] = {}
+        active: set[int] = set()
+
+        def size(node: Node) -> int:
+            key = id(node)
+            if key in sizes:
+                return sizes[key]
+            if key in active:
+                raise self.error(node, "an alias refers to the list or mapping it is in")
+            if node.tag not in _ALLOWED_TAGS:
+                raise self.error(
+                    node,
+                    f"YAML tag '{_short_tag(node.tag)}' is not allowed; a spec holds "
+                    "plain numbers, text, lists and mappings only",
+                )
+            if isinstance(node, ScalarNode):
+                return 1
+            active.add(key)
+            children = (
+                [n for pair in node.value for n in pair]
+                if isinstance(node, MappingNode)
+                else node.value
+            )
+            total = 0
+            for child in children:
+                total += size(child)
+                if total > MAX_VALUES:
+                    raise self.error(
+                        node,
+                        f"this value expands to more than {MAX_VALUES:,} values through "
+                        "YAML anchors and aliases; refusing to build it",
+                    )
+            active.discard(key)
+            sizes[key] = total
+            return total
+
+        size(root)
+
+    # -- plain values
+
+    def mapping(self, node: Node, what: str, keys: tuple[str, ...]) -> dict[str, Node]:
+        """A mapping's values by key, refusing duplicate, unknown and non-text keys."""
+        if not isinstance(node, MappingNode):
+            raise self.error(node, f"{what} must be a mapping (key: value), got {_kind(node)}")
+        found: dict[str, Node] = {}
+        for knode, vnode in node.value:
+            key = knode.value if isinstance(knode, ScalarNode) else None
+            if key in found:
+                raise self.error(knode, f"duplicate key '{key}' in {what}")
+            if key not in keys:
+                hint = difflib.get_close_matches(str(key), keys, n=1)
+                suggest = f"did you mean '{hint[0]}'? " if hint else ""
+                shown = f"'{key}'" if key is not None else _kind(knode)
+                raise self.error(
+                    knode, f"unknown key {shown} in {what}; {suggest}expected: {', '.join(keys)}"
+                )
+            found[key] = vnode
+        return found
+
+    def text(self, node: Node, what: str) -> str:
+        if not (isinstance(node, ScalarNode) and node.tag == _STR and node.value.strip()):
+            raise self.error(node, f"{what} must be text, got {_kind(node)}")
+        return node.value
+
+    def number(self, node: Node, what: str) -> float:
+        if isinstance(node, ScalarNode) and node.tag in (_INT, _FLOAT, _STR):
+            quoted = node.tag == _STR and node.style is not None
+            if not quoted:
+                try:
+                    return parse_number(node.value)
+                except ValueError as e:
+                    problem = str(e)
+                if node.tag == _INT:  # YAML's other integer forms: 0x1F, 0o17, 1_000
+                    return float(SafeConstructor().construct_yaml_int(node))
+                raise self.error(node, f"{what} must be a number, but {problem}")
+            raise self.error(node, f"{what} must be a number, got the quoted text '{node.value}'")
+        raise self.error(node, f"{what} must be a number, got {_kind(node)}")
+
+    def vector(self, node: Node, what: str) -> np.ndarray:
+        if not isinstance(node, SequenceNode):
+            raise self.error(node, f"{what} must be a list of numbers, got {_kind(node)}")
+        if not node.value:
+            raise self.error(node, f"{what} is empty; expected a list of numbers")
+        return np.array([self.number(v, f"{what}[{i}]") for i, v in enumerate(node.value)])
+
+    def matrix(self, node: Node, what: str) -> np.ndarray:
+        example = "weights: [[0.5, -0.2, 0.8]]"
+        if not isinstance(node, SequenceNode) or not node.value:
+            got = "an empty list" if isinstance(node, SequenceNode) else _kind(node)
+            raise self.error(
+                node, f"{what} must be a non-empty 2-D matrix (a list of rows), got {got}"
+            )
+        rows = node.value
+        if not isinstance(rows[0], SequenceNode):
+            raise self.error(
+                node,
+                f"{what} must be a 2-D matrix, a list of rows with one row per unit; "
+                f"for a single neuron write one row, like {example}",
+            )
+        width = len(rows[0].value)
+        out = []
+        for i, row in enumerate(rows):
+            if not isinstance(row, SequenceNode):
+                raise self.error(row, f"{what} row {i + 1} must be a list of numbers, got {_kind(row)}")
+            if not row.value:
+                raise self.error(row, f"{what} row {i + 1} is empty")
+            if len(row.value) != width:
+                raise self.error(
+                    row,
+                    f"{what} row {i + 1} has {len(row.value)} values, but row 1 has {width}; "
+                    "every row needs one weight per input",
+                )
+            out.append([self.number(v, f"{what}[{i}][{j}]") for j, v in enumerate(row.value)])
+        return np.array(out, dtype=np.float64)
+
+    # -- the network
+
+    def activation(self, node: Node, what: str) -> activations.Activation:
+        params: dict[str, float] = {}
+        if isinstance(node, MappingNode):
+            allowed: tuple[str, ...] = ("name",)
+            name_node = next((v for k, v in node.value if k.value == "name"), None)
+            if name_node is None:
+                raise self.error(node, f"{what} needs a 'name', like {{name: leaky_relu, alpha: 0.1}}")
+            d = self._definition(name_node, what)
+            if not d.params:
+                extra = next((k for k, _ in node.value if k.value != "name"), None)
+                if extra is not None:
+                    raise self.error(extra, f"{what}: {d.name} takes no parameters")
+            fields = self.mapping(node, f"{what} '{d.name}'", allowed + tuple(d.params))
+            for key in d.params:
+                if key in fields:
+                    params[key] = self.number(fields[key], f"{what} parameter '{key}'")
+            return activations.get(d.name, **params)
+        d = self._definition(node, what)
+        return activations.get(d.name)
+
+    def _definition(self, node: Node, what: str) -> activations.ActivationDef:
+        name = self.text(node, f"{what} name").strip()
+        d = activations.REGISTRY.get(name) or activations.REGISTRY.get(name.lower())
+        if d is None:
+            hint = difflib.get_close_matches(name.lower(), activations.REGISTRY, n=1)
+            suggest = f"did you mean '{hint[0]}'? " if hint else ""
+            raise self.error(
+                node,
+                f"unknown activation '{name}'; {suggest}known: {activations.known_names()}",
+            )
+        return d
+
+    def layer(self, node: Node, index: int, prev: Layer | None) -> Layer:
+        where = f"layer {index}"
+        fields = self.mapping(node, where, LAYER_KEYS)
+        name = self.text(fields["name"], f"{where} name") if "name" in fields else f"layer{index}"
+        what = f"layer '{name}'"
+        if "weights" not in fields:
+            raise self.error(node, f"{what} has no 'weights'; expected a matrix with one row per unit")
+        W = self.matrix(fields["weights"], f"{what} weights")
+        if prev is not None and W.shape[1] != prev.nout:
+            raise self.error(
+                fields["weights"],
+                f"{what}: weights have {W.shape[1]} column{'s' if W.shape[1] != 1 else ''}, "
+                f"but layer '{prev.name}' has {prev.nout} unit{'s' if prev.nout != 1 else ''}; "
+                "expected one column per unit of the layer before",
+            )
+        has_bias = "bias" in fields
+        b = np.zeros(W.shape[0])
+        if has_bias:
+            bnode = fields["bias"]
+            if isinstance(bnode, ScalarNode) and W.shape[0] == 1:
+                b = np.array([self.number(bnode, f"{what} bias")])
+            else:
+                b = self.vector(bnode, f"{what} bias")
+            if b.shape[0] != W.shape[0]:
+                raise self.error(
+                    bnode,
+                    f"{what}: bias has {b.shape[0]} value{'s' if b.shape[0] != 1 else ''}, "
+                    f"but weights have {W.shape[0]} row{'s' if W.shape[0] != 1 else ''}; "
+                    "expected one bias per unit",
+                )
+        act = (
+            self.activation(fields["activation"], f"{what} activation")
+            if "activation" in fields
+            else activations.get("linear")
+        )
+        return Layer(name, frozen(W), frozen(b), act, has_bias)
+
+    def network(self, root: Node | None) -> Network:
+        if root is None:
+            raise SpecError("the spec is empty; expected a mapping with 'layers'", self.source)
+        self.measure(root)
+        fields = self.mapping(root, "the spec", TOP_KEYS)
+        if "layers" not in fields:
+            raise self.error(root, "the spec has no 'layers'; expected a list of layers")
+        lnode = fields["layers"]
+        if not isinstance(lnode, SequenceNode) or not lnode.value:
+            got = "an empty list" if isinstance(lnode, SequenceNode) else _kind(lnode)
+            raise self.error(lnode, f"'layers' must be a non-empty list of layers, got {got}")
+        layers: list[Layer] = []
+        seen: dict[str, Node] = {}
+        for i, node in enumerate(lnode.value, 1):
+            layer = self.layer(node, i, layers[-1] if layers else None)
+            if layer.name in seen:
+                raise self.error(node, f"layer name '{layer.name}' is used twice; names must be unique")
+            seen[layer.name] = node
+            layers.append(layer)
+        net = Network(
+            tuple(layers),
+            name=self.text(fields["name"], "name") if "name" in fields else None,
+            description=(
+                self.text(fields["description"], "description") if "description" in fields else None
+            ),
+            source=self.source,
+        )
+        if "input" in fields:
+            net = replace(net, input=frozen(self.inputs(fields["input"], net)))
+        return net
+
+    def inputs(self, node: Node, net: Network) -> np.ndarray:
+        """``input: [1, 2]`` (one input) or ``input: [[1, 2], [3, 4]]`` (a batch)."""
+        rows = (
+            node.value
+            if isinstance(node, SequenceNode) and node.value and isinstance(node.value[0], SequenceNode)
+            else [node]
+        )
+        out = []
+        for i, row in enumerate(rows):
+            what = "input" if len(rows) == 1 else f"input {i + 1}"
+            vec = self.vector(row, what)
+            try:
+                check_length(len(vec), net, what)
+            except InputError as e:
+                raise self.error(row, e.message) from None
+            out.append(vec)
+        return np.array(out)
+
+
+def parse_spec(text: str, source: str = "<spec>") -> Network:
+    """Validate spec text and build the network; SpecError names the line and column."""
+    return _Builder(source).network(_compose(text, source))
