@@ -82,6 +82,8 @@ class ActivationDef:
 
     ``params`` maps each parameter's name to its default. ``elementwise`` is False for
     functions of the whole layer (softmax), whose ``grad`` is the Jacobian's diagonal.
+    ``identity_if`` says for which parameter values the function is ``a = z`` (so a
+    layer using it is linear and collapses with its neighbours).
     """
 
     name: str
@@ -92,11 +94,18 @@ class ActivationDef:
     aliases: tuple[str, ...] = ()
     params: Mapping[str, float] = field(default_factory=dict)
     elementwise: bool = True
+    identity_if: Callable[..., bool] | None = None
 
 
 _DEFINITIONS = (
     ActivationDef(
-        "linear", _linear, _linear_grad, "z", "(-inf, inf)", aliases=("identity", "none")
+        "linear",
+        _linear,
+        _linear_grad,
+        "z",
+        "(-inf, inf)",
+        aliases=("identity", "none"),
+        identity_if=lambda: True,
     ),
     ActivationDef("relu", _relu, _relu_grad, "max(0, z)", "[0, inf)"),
     ActivationDef(
@@ -106,6 +115,7 @@ _DEFINITIONS = (
         "max(alpha*z, z)",
         "(-inf, inf)",
         params={"alpha": 0.01},
+        identity_if=lambda alpha: alpha == 1.0,
     ),
     ActivationDef("sigmoid", _sigmoid, _sigmoid_grad, "1 / (1 + e^-z)", "(0, 1)"),
     ActivationDef("tanh", _tanh, _tanh_grad, "(e^z - e^-z) / (e^z + e^-z)", "(-1, 1)"),
@@ -164,6 +174,16 @@ class Activation:
             return self.name
         args = ", ".join(f"{k}={v!r}" for k, v in self.params)
         return f"{self.name}({args})"
+
+    @property
+    def is_identity(self) -> bool:
+        """True when this activation, with these parameters, is ``a = z``.
+
+        >>> get("leaky_relu", alpha=1).is_identity, get("leaky_relu").is_identity
+        (True, False)
+        """
+        test = self.definition.identity_if
+        return test is not None and test(**self.kwargs)
 
     def __call__(self, z: Array) -> Array:
         return self.definition.fn(z, **self.kwargs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Iterator, List, Optional
 
 import typer
@@ -136,8 +137,8 @@ def forward(
         forward_tables(_console(), net, trace, precision=precision, show_all=all_units)
 
 
-def _inputs(net: Network, given: list[str] | None) -> np.ndarray:
-    """The batch to run: the --input vectors if any, else the spec's own input."""
+def _inputs(net: Network, given: list[str] | None, default: np.ndarray | None = None) -> np.ndarray:
+    """The batch to run: the --input vectors if any, else the spec's input, else default."""
     import numpy as np
 
     from nncalc.inputs import parse_vector
@@ -146,11 +147,90 @@ def _inputs(net: Network, given: list[str] | None) -> np.ndarray:
         return np.stack([parse_vector(v, net) for v in given])
     if net.input is not None:
         return net.input
+    if default is not None:
+        return np.atleast_2d(default)
     raise InputError(
         f"no input given: pass --input with {net.nin} numbers "
         f"(like --input {','.join(['1'] * net.nin)}) or add 'input:' to the spec",
         source=net.source,
     )
+
+
+@app.command(
+    epilog=(
+        "[bold]Examples[/bold]\n\n"
+        "  nncalc collapse                        # the bundled linear-stack example\n\n"
+        "  nncalc collapse net.yaml --input 1,2\n\n"
+        "  nncalc collapse net.yaml --json\n\n"
+        "  nncalc collapse net.yaml --write reduced.yaml"
+    )
+)
+def collapse(
+    spec: Annotated[
+        str,
+        typer.Argument(
+            help="A spec file (YAML or JSON), '-' for standard input, or a bundled example's name.",
+        ),
+    ] = "linear-stack",
+    input: Annotated[
+        Optional[str],
+        typer.Option(
+            "--input",
+            "-i",
+            metavar="V",
+            help="The input to check both paths on (default: the spec's input, else all ones).",
+            show_default=False,
+        ),
+    ] = None,
+    json: JsonOption = False,
+    write: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--write",
+            "-w",
+            metavar="FILE",
+            help="Write the reduced network as a spec that nncalc forward reads.",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the witness search (same seed, same witness).")] = 0,
+    precision: Annotated[
+        int, typer.Option(min=1, max=17, help="Significant digits shown in tables.")
+    ] = 10,
+) -> None:
+    """Show that stacked linear layers are one layer ([bold]W' = W2·W1[/bold]), or prove a network is not."""
+    import numpy as np
+
+    from nncalc import engine
+    from nncalc.spec import load_spec, to_yaml
+
+    with _reported():
+        net = load_spec(spec)
+        x = _inputs(net, [input] if input is not None else None, default=np.ones(net.nin))[0]
+        c = engine.collapse(net)
+        chk = engine.check(c, x)
+        search = None if c.collapsible else engine.find_witness(net, x, seed=seed)
+        if write is not None:
+            before, after = len(net.layers), len(c.reduced.layers)
+            note = f"Reduced by nncalc collapse from {net.source}: {before} layers -> {after}."
+            _write_file(write, to_yaml(c.reduced, comment=note))
+    if json:
+        from nncalc.render.data import collapse_record, dumps
+
+        _write_lines(iter([dumps(collapse_record(c, chk, search))]))
+    else:
+        from nncalc.render.table import collapse_view
+
+        collapse_view(_console(), c, chk, search, precision=precision)
+    if write is not None:
+        typer.echo(f"wrote {write}: {len(c.reduced.layers)} layer(s)", err=True)
+
+
+def _write_file(path: Path, text: str) -> None:
+    try:
+        path.write_text(text)
+    except OSError as e:
+        raise NncalcError(f"cannot write the file: {e.strerror}", source=str(path)) from None
 
 
 @app.command(epilog="[bold]Examples[/bold]\n\n  nncalc validate net.yaml\n\n  nncalc validate two-layer --json")

@@ -18,6 +18,7 @@ loader and turned into values by this module alone, so:
 from __future__ import annotations
 
 import difflib
+import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -401,6 +402,49 @@ class _Builder:
                 raise self.error(row, e.message) from None
             out.append(vec)
         return np.array(out)
+
+
+def to_yaml(net: Network, comment: str | None = None) -> str:
+    r"""The spec text of ``net``: what :func:`parse_spec` reads back, bit for bit.
+
+    Floats are written with Python's shortest round-trip repr, text as JSON strings
+    (which YAML reads as double-quoted scalars).
+
+    >>> net = parse_spec("layers:\n  - {name: h, weights: [[0.1, 2]], activation: relu}")
+    >>> print(to_yaml(net), end="")
+    layers:
+      - name: "h"
+        activation: relu
+        weights:
+          - [0.1, 2.0]
+    >>> parse_spec(to_yaml(net)).layers[0].W.tolist()
+    [[0.1, 2.0]]
+    """
+
+    def row(values: np.ndarray) -> str:
+        return "[" + ", ".join(repr(float(v)) for v in values) + "]"
+
+    out = [f"# {line}".rstrip() for line in (comment or "").splitlines()]
+    if net.name is not None:
+        out.append(f"name: {json.dumps(net.name)}")
+    if net.description is not None:
+        out.append(f"description: {json.dumps(net.description)}")
+    if net.input is not None:
+        inputs = net.input
+        out.append(f"input: {row(inputs[0]) if len(inputs) == 1 else '[' + ', '.join(map(row, inputs)) + ']'}")
+    out.append("layers:")
+    for layer in net.layers:
+        act = layer.activation
+        if act.params:
+            fields = ", ".join(f"{k}: {v!r}" for k, v in act.params)
+            act_text = f"{{name: {act.name}, {fields}}}"
+        else:
+            act_text = act.name
+        out += [f"  - name: {json.dumps(layer.name)}", f"    activation: {act_text}", "    weights:"]
+        out += [f"      - {row(w)}" for w in layer.W]
+        if layer.has_bias:
+            out.append(f"    bias: {row(layer.b)}")
+    return "\n".join(out) + "\n"
 
 
 def parse_spec(text: str, source: str = "<spec>") -> Network:

@@ -125,7 +125,7 @@ def test_version(run):
     assert result.stdout.strip() == f"nncalc {__version__}"
 
 
-@pytest.mark.parametrize("command", ["forward", "validate", "examples"])
+@pytest.mark.parametrize("command", ["forward", "collapse", "validate", "examples"])
 def test_help_has_examples(run, command):
     result = run(command, "--help")
     assert result.exit_code == 0

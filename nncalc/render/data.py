@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator
 
-from nncalc.engine import Trace
+from nncalc.engine import Check, Collapse, Trace, WitnessSearch
 from nncalc.network import Layer, Network
 
 
@@ -57,3 +57,41 @@ def summary_record(net: Network) -> dict[str, Any]:
         "parameters": net.n_params,
         "input": net.input.tolist() if net.input is not None else None,
     }
+
+
+def collapse_record(c: Collapse, chk: Check, search: WitnessSearch | None) -> dict[str, Any]:
+    """What ``collapse --json`` prints (keys documented in the README)."""
+    record: dict[str, Any] = {
+        "collapsible": c.collapsible,
+        "layers_before": len(c.original.layers),
+        "layers_after": len(c.reduced.layers),
+    }
+    if c.collapsible:
+        (layer,) = c.reduced.layers
+        record["weights"] = layer.W.tolist()
+        record["bias"] = layer.b.tolist()
+    else:
+        record["blocking"] = list(c.blocking)
+        w = search.witness if search else None
+        record["witness"] = (
+            {
+                "x1": w.x1.tolist(),
+                "x2": w.x2.tolist(),
+                "midpoint_output": w.midpoint_output.tolist(),
+                "average_output": w.average_output.tolist(),
+            }
+            if w
+            else None
+        )
+        if search is not None:
+            record["search"] = {"pairs_tried": search.pairs_tried, "scales": list(search.scales)}
+    record["merged"] = [
+        [c.original.layers[k].name for k in group] for group in c.groups if len(group) > 1
+    ]
+    record["check"] = {
+        "input": chk.input.tolist(),
+        "layered": chk.layered.tolist(),
+        "collapsed": chk.collapsed.tolist(),
+        "max_abs_diff": chk.max_abs_diff,
+    }
+    return record

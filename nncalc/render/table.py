@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Iterable
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from nncalc.engine import Trace
+from nncalc.engine import Check, Collapse, Product, Trace, WitnessSearch
 from nncalc.network import Network
 from nncalc.render.numbers import fmt, vector, weighted_sum
 
@@ -107,3 +108,155 @@ def examples_table(console: Console, rows: Iterable[tuple[str, str, str]]) -> No
     for name, shape, description in rows:
         table.add_row(Text(name), Text(shape), Text(description))
     console.print(table)
+
+
+# ----------------------------------------------------------------------------- collapse
+
+SMALL = 4  # products of matrices up to 4x4 are written out entry by entry
+MAX_COLUMNS = 8  # wider matrices show their first columns only
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _product_table(p: Product, precision: int) -> Table:
+    """``W' = left · right``, each entry as its sum of products, as the seed writes it."""
+    rows, cols = p.result.shape
+    table = Table(title=Text(f"{p.left_name} · {p.right_name}"), title_justify="left")
+    table.add_column("row", justify="right")
+    for c in range(cols):
+        table.add_column(f"column {c + 1}")
+    for r in range(rows):
+        cells = []
+        for c in range(cols):
+            terms = " + ".join(
+                f"({fmt(p.left[r, t], precision)})({fmt(p.right[t, c], precision)})"
+                for t in range(p.left.shape[1])
+            )
+            cells.append(Text(f"{terms} = {fmt(p.result[r, c], precision)}"))
+        table.add_row(Text(str(r + 1)), *cells)
+    return table
+
+
+def _matrix_table(title: str, W: np.ndarray, b: np.ndarray | None, precision: int) -> Table:
+    """A matrix of numbers (first and last rows of tall ones, first columns of wide ones)."""
+    rows, cols = W.shape
+    shown_cols = min(cols, MAX_COLUMNS)
+    table = Table(title=Text(title), title_justify="left")
+    table.add_column("row", justify="right")
+    for c in range(shown_cols):
+        table.add_column(f"{c + 1}", justify="right")
+    if shown_cols < cols:
+        table.add_column(f"… {cols - shown_cols} more")
+    if b is not None:
+        table.add_column("b'", justify="right")
+    units, hidden = _shown_units(rows, False)
+    for r in units:
+        if hidden and r == units[len(units) // 2]:
+            table.add_row(Text("…"), Text(f"{hidden} more rows", style="italic"))
+        cells = [Text(fmt(v, precision)) for v in W[r, :shown_cols]]
+        if shown_cols < cols:
+            cells.append(Text("…"))
+        if b is not None:
+            cells.append(Text(fmt(b[r], precision)))
+        table.add_row(Text(str(r + 1)), *cells)
+    return table
+
+
+def collapse_view(
+    console: Console,
+    c: Collapse,
+    chk: Check,
+    search: WitnessSearch | None,
+    precision: int = 10,
+) -> None:
+    """``nncalc collapse``: the merged layers, their products, the check and the verdict."""
+    before, after = len(c.original.layers), len(c.reduced.layers)
+    name = c.original.name or c.original.source
+    labels = ", ".join(layer.activation.label for layer in c.original.layers)
+    console.print(Text(f"{name}: {_plural(before, 'layer')} ({labels})"))
+    for group, layer, products in zip(c.groups, c.reduced.layers, c.products):
+        if len(group) < 2:
+            continue
+        console.print()
+        console.print(Text(f"W' of {layer.name} ({layer.nout}×{layer.nin}), merging {_plural(len(group), 'linear layer')}:", style="bold"))
+        small = [max(*p.left.shape, *p.right.shape) <= SMALL for p in products]
+        for p, written_out in zip(products, small):
+            if written_out:
+                console.print(_product_table(p, precision))
+        bias = layer.b if layer.has_bias else None
+        if bias is not None or not all(small):
+            what = "W' and b'" if bias is not None else "W'"
+            title = f"{what} of {layer.name}"
+            console.print(_matrix_table(title, layer.W, bias, precision))
+        if bias is not None:
+            names = [c.original.layers[k].name for k in group]
+            formula = f"b_{names[0]}"
+            for n in names[1:]:
+                formula = f"W_{n}·{'(' + formula + ')' if '+' in formula else formula} + b_{n}"
+            console.print(Text(f"b' = {formula}"))
+
+    if after < before:  # something merged: show that both paths agree
+        console.print()
+        table = Table(title=Text(f"Check on x = {vector(chk.input, precision)}"), title_justify="left")
+        table.add_column("unit", justify="right")
+        table.add_column(f"layered ({_plural(before, 'layer')})", justify="right")
+        table.add_column(f"collapsed ({_plural(after, 'layer')})", justify="right")
+        for j, (u, v) in enumerate(zip(chk.layered, chk.collapsed)):
+            table.add_row(Text(str(j + 1)), Text(fmt(u, precision)), Text(fmt(v, precision)))
+        console.print(table)
+        console.print(Text(f"largest |difference|: {fmt(chk.max_abs_diff, 3)}"))
+    console.print()
+
+    if c.collapsible:
+        (layer,) = c.reduced.layers
+        shape = f"({layer.nout}×{layer.nin})"
+        if before == 1:
+            console.print(Text(f"1 linear layer: already a single linear layer {shape}", style="bold"))
+        else:
+            console.print(Text(f"{before} linear layers = 1 linear layer {shape}", style="bold green"))
+        return
+
+    blocking = [f"'{l.name}' ({l.activation.label})" for l in c.original.layers if l.name in c.blocking]
+    console.print(
+        Text(
+            f"Does not collapse to one linear layer: {'layers' if len(blocking) > 1 else 'layer'} "
+            f"{', '.join(blocking)} {'are' if len(blocking) > 1 else 'is'} nonlinear.",
+            style="bold red",
+        )
+    )
+    merged = [l.name for g, l in zip(c.groups, c.reduced.layers) if len(g) > 1]
+    if merged:
+        console.print(Text(f"{_plural(before, 'layer')} → {_plural(after, 'layer')}: merged {', '.join(merged)}"))
+    else:
+        console.print(Text(f"{_plural(before, 'layer')} → {_plural(after, 'layer')}: no two linear layers are adjacent"))
+    if search is None:
+        return
+    w = search.witness
+    if w is None:
+        console.print(
+            Text(
+                f"No witness found: the network behaves linearly on every input tried "
+                f"({search.pairs_tried:,} pairs around x, up to {fmt(max(search.scales), 3)}× its size away)."
+            )
+        )
+        return
+    console.print(
+        Text(
+            "Witness: every linear (affine) map f has f((x1+x2)/2) = (f(x1)+f(x2))/2, "
+            "but this network does not:"
+        )
+    )
+    table = Table(show_header=False)
+    table.add_column(justify="right")
+    table.add_column()
+    for label, values in [
+        ("x1", w.x1),
+        ("x2", w.x2),
+        ("f((x1+x2)/2)", w.midpoint_output),
+        ("(f(x1)+f(x2))/2", w.average_output),
+    ]:
+        table.add_row(Text(label), Text(vector(values, precision)))
+    console.print(table)
+    console.print(Text(f"They differ by {fmt(w.gap, 3)}."))
