@@ -50,6 +50,10 @@ SpecArgument = Annotated[
 ]
 
 
+def _input_option(help: str) -> typer.models.OptionInfo:
+    return typer.Option("--input", "-i", metavar="V", help=help, show_default=False)
+
+
 @contextmanager
 def _reported() -> Iterator[None]:
     """Turn an NncalcError into ``error: ...`` on stderr and exit status 1."""
@@ -102,13 +106,7 @@ def forward(
     spec: SpecArgument,
     input: Annotated[
         Optional[List[str]],
-        typer.Option(
-            "--input",
-            "-i",
-            metavar="V",
-            help="An input vector, like 1,2 (overrides the spec's input). Repeat for a batch.",
-            show_default=False,
-        ),
+        _input_option("An input vector, like 1,2 (overrides the spec's input). Repeat for a batch."),
     ] = None,
     json: JsonOption = False,
     precision: Annotated[
@@ -166,21 +164,10 @@ def _inputs(net: Network, given: list[str] | None, default: np.ndarray | None = 
     )
 )
 def collapse(
-    spec: Annotated[
-        str,
-        typer.Argument(
-            help="A spec file (YAML or JSON), '-' for standard input, or a bundled example's name.",
-        ),
-    ] = "linear-stack",
+    spec: SpecArgument = "linear-stack",
     input: Annotated[
         Optional[str],
-        typer.Option(
-            "--input",
-            "-i",
-            metavar="V",
-            help="The input to check both paths on (default: the spec's input, else all ones).",
-            show_default=False,
-        ),
+        _input_option("The input to check both paths on (default: the spec's input, else all ones)."),
     ] = None,
     json: JsonOption = False,
     write: Annotated[
@@ -198,7 +185,10 @@ def collapse(
         int, typer.Option(min=1, max=17, help="Significant digits shown in tables.")
     ] = 10,
 ) -> None:
-    """Show that stacked linear layers are one layer ([bold]W' = W2·W1[/bold]), or prove a network is not."""
+    """Show that stacked linear layers are one layer ([bold]W' = W2·W1[/bold]), or prove a network is not.
+
+    Without SPEC, the bundled linear-stack example (two linear 2×2 layers).
+    """
     import numpy as np
 
     from nncalc import engine
