@@ -12,6 +12,7 @@ warnings: ``sigmoid(1000) == 1.0``, ``softmax([1000, 1000]) == [0.5, 0.5]``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -52,8 +53,9 @@ def _sigmoid(z: Array) -> Array:
 
 
 def _sigmoid_grad(z: Array) -> Array:
-    s = _sigmoid(z)
-    return s * (1.0 - s)
+    # s(1 - s), written so that 1 - s does not round to 0 for large z.
+    e = np.exp(-np.abs(z))
+    return e / (1.0 + e) ** 2
 
 
 def _tanh(z: Array) -> Array:
@@ -61,7 +63,9 @@ def _tanh(z: Array) -> Array:
 
 
 def _tanh_grad(z: Array) -> Array:
-    return 1.0 - np.tanh(z) ** 2
+    # sech^2 z, written so that it does not round to 0 where tanh z rounds to ±1.
+    e = np.exp(-2.0 * np.abs(z))
+    return 4.0 * e / (1.0 + e) ** 2
 
 
 def _softmax(z: Array) -> Array:
@@ -76,14 +80,141 @@ def _softmax_grad(z: Array) -> Array:
     return s * (1.0 - s)
 
 
+def _log_softmax(z: Array) -> Array:
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def _log_softmax_grad(z: Array) -> Array:
+    return 1.0 - _softmax(z)
+
+
+def _elu(z: Array, alpha: float) -> Array:
+    # np.where evaluates both sides: clip z so expm1 never sees a large positive number.
+    return np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0.0)))
+
+
+def _elu_grad(z: Array, alpha: float) -> Array:
+    return np.where(z > 0, 1.0, alpha * np.exp(np.minimum(z, 0.0)))
+
+
+# The SELU paper's constants, as PyTorch writes them.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _selu(z: Array) -> Array:
+    return SELU_SCALE * _elu(z, SELU_ALPHA)
+
+
+def _selu_grad(z: Array) -> Array:
+    return SELU_SCALE * _elu_grad(z, SELU_ALPHA)
+
+
+_SQRT1_2 = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _gelu(z: Array) -> Array:
+    from nncalc.special import erf  # only specs that use GELU pay for it
+
+    # PyTorch's float64 definition, in its order of operations.
+    return z * 0.5 * (1.0 + erf(z * _SQRT1_2))
+
+
+def _gelu_grad(z: Array) -> Array:
+    from nncalc.special import erf
+
+    return 0.5 * (1.0 + erf(z * _SQRT1_2)) + z * _INV_SQRT_2PI * np.exp(-0.5 * z * z)
+
+
+_GELU_BETA = math.sqrt(2.0 / math.pi)
+_GELU_KAPPA = 0.044715
+
+
+def _gelu_tanh(z: Array) -> Array:
+    inner = _GELU_BETA * (z + _GELU_KAPPA * z * z * z)
+    return 0.5 * z * (1.0 + np.tanh(inner))
+
+
+def _gelu_tanh_grad(z: Array) -> Array:
+    # With u the tanh's argument: (1 + tanh u)/2 = sigmoid(2u) and 1 - tanh^2 u = sech^2 u,
+    # both written without the cancellation of 1 ± tanh u where tanh u rounds to ∓1.
+    u = _GELU_BETA * (z + _GELU_KAPPA * z * z * z)
+    return _sigmoid(2.0 * u) + 0.5 * z * _tanh_grad(u) * _GELU_BETA * (1.0 + 3.0 * _GELU_KAPPA * z * z)
+
+
+def _silu(z: Array) -> Array:
+    return z * _sigmoid(z)
+
+
+def _silu_grad(z: Array) -> Array:
+    s = _sigmoid(z)
+    return s * (1.0 + z * (1.0 - s))
+
+
+def _softplus(z: Array, beta: float, threshold: float) -> Array:
+    # PyTorch: z where beta*z > threshold (there softplus equals z in float64), else the
+    # formula; clipping the exponent keeps the unused side of np.where from overflowing.
+    bz = beta * z
+    return np.where(bz > threshold, z, np.log1p(np.exp(np.minimum(bz, threshold))) / beta)
+
+
+def _softplus_grad(z: Array, beta: float, threshold: float) -> Array:
+    return np.where(beta * z > threshold, 1.0, _sigmoid(beta * z))
+
+
+def _mish(z: Array) -> Array:
+    return z * np.tanh(np.logaddexp(0.0, z))  # logaddexp(0, z) = ln(1 + e^z), safely
+
+
+def _mish_grad(z: Array) -> Array:
+    t = np.tanh(np.logaddexp(0.0, z))
+    return t + z * _sigmoid(z) * (1.0 - t * t)
+
+
+def _softsign(z: Array) -> Array:
+    return z / (1.0 + np.abs(z))
+
+
+def _softsign_grad(z: Array) -> Array:
+    return 1.0 / (1.0 + np.abs(z)) ** 2
+
+
+def _hard_sigmoid(z: Array) -> Array:
+    return np.minimum(np.maximum(z + 3.0, 0.0), 6.0) / 6.0  # ReLU6(z + 3) / 6
+
+
+def _hard_sigmoid_grad(z: Array) -> Array:
+    return np.where((z > -3.0) & (z < 3.0), 1.0 / 6.0, 0.0)
+
+
+def _hard_tanh(z: Array, min_val: float, max_val: float) -> Array:
+    return np.minimum(np.maximum(z, min_val), max_val)
+
+
+def _hard_tanh_grad(z: Array, min_val: float, max_val: float) -> Array:
+    return np.where((z > min_val) & (z < max_val), 1.0, 0.0)
+
+
+def _nonzero_beta(beta: float, threshold: float) -> str | None:
+    return "beta must not be 0" if beta == 0 else None
+
+
+def _ordered_bounds(min_val: float, max_val: float) -> str | None:
+    return f"min_val ({min_val:g}) must be less than max_val ({max_val:g})" if min_val >= max_val else None
+
+
 @dataclass(frozen=True)
 class ActivationDef:
     """One registry entry.
 
-    ``params`` maps each parameter's name to its default. ``elementwise`` is False for
-    functions of the whole layer (softmax), whose ``grad`` is the Jacobian's diagonal.
-    ``identity_if`` says for which parameter values the function is ``a = z`` (so a
-    layer using it is linear and collapses with its neighbours).
+    ``params`` maps each parameter's name to its default (PyTorch's). ``elementwise`` is
+    False for functions of the whole layer (softmax), whose ``grad`` is the Jacobian's
+    diagonal. ``identity_if`` says for which parameter values the function is ``a = z``
+    (so a layer using it is linear and collapses with its neighbours); ``check`` returns
+    what is wrong with a set of parameter values, or None. The prose fields fill the
+    comparison table of ``nncalc activations``.
     """
 
     name: str
@@ -91,41 +222,170 @@ class ActivationDef:
     grad: Callable[..., Array]
     formula: str
     output_range: str
+    pytorch: str
+    typical_use: str
+    known_problem: str
     aliases: tuple[str, ...] = ()
     params: Mapping[str, float] = field(default_factory=dict)
     elementwise: bool = True
     identity_if: Callable[..., bool] | None = None
+    check: Callable[..., str | None] | None = None
+    notes: str = ""
 
 
 _DEFINITIONS = (
+    # The seed's four, with its table's words.
     ActivationDef(
-        "linear",
-        _linear,
-        _linear_grad,
-        "z",
-        "(-inf, inf)",
+        "sigmoid", _sigmoid, _sigmoid_grad,
+        formula="1 / (1 + e^(-z))",
+        output_range="(0, 1)",
+        pytorch="torch.nn.Sigmoid",
+        typical_use="Output layer (binary classification)",
+        known_problem="Vanishing gradient",
+    ),
+    ActivationDef(
+        "tanh", _tanh, _tanh_grad,
+        formula="(e^z - e^(-z)) / (e^z + e^(-z))",
+        output_range="(-1, 1)",
+        pytorch="torch.nn.Tanh",
+        typical_use="Hidden layers (older architectures)",
+        known_problem="Vanishing gradient",
+    ),
+    ActivationDef(
+        "relu", _relu, _relu_grad,
+        formula="max(0, z)",
+        output_range="[0, ∞)",
+        pytorch="torch.nn.ReLU",
+        typical_use="Hidden layers (default choice)",
+        known_problem="Dying neurons",
+    ),
+    ActivationDef(
+        "leaky_relu", _leaky_relu, _leaky_relu_grad,
+        formula="max(αz, z)",
+        output_range="(-∞, ∞)",
+        pytorch="torch.nn.LeakyReLU",
+        typical_use="Hidden layers",
+        known_problem="Adds hyperparameter α",
+        params={"alpha": 0.01},
+        identity_if=lambda alpha: alpha == 1.0,
+        notes="α (alpha) is 0.01 in PyTorch and ONNX, 0.3 in Keras' LeakyReLU layer, "
+        "0.2 in tf.nn.leaky_relu",
+    ),
+    # The rest.
+    ActivationDef(
+        "linear", _linear, _linear_grad,
+        formula="z",
+        output_range="(-∞, ∞)",
+        pytorch="torch.nn.Identity",
+        typical_use="Output layer (regression)",
+        known_problem="No nonlinearity: stacked linear layers collapse into one",
         aliases=("identity", "none"),
         identity_if=lambda: True,
     ),
-    ActivationDef("relu", _relu, _relu_grad, "max(0, z)", "[0, inf)"),
     ActivationDef(
-        "leaky_relu",
-        _leaky_relu,
-        _leaky_relu_grad,
-        "max(alpha*z, z)",
-        "(-inf, inf)",
-        params={"alpha": 0.01},
-        identity_if=lambda alpha: alpha == 1.0,
-    ),
-    ActivationDef("sigmoid", _sigmoid, _sigmoid_grad, "1 / (1 + e^-z)", "(0, 1)"),
-    ActivationDef("tanh", _tanh, _tanh_grad, "(e^z - e^-z) / (e^z + e^-z)", "(-1, 1)"),
-    ActivationDef(
-        "softmax",
-        _softmax,
-        _softmax_grad,
-        "e^z_i / sum_j e^z_j",
-        "(0, 1), sums to 1",
+        "softmax", _softmax, _softmax_grad,
+        formula="e^(z_i) / Σ_j e^(z_j)",
+        output_range="(0, 1), sums to 1",
+        pytorch="torch.nn.Softmax(dim=-1)",
+        typical_use="Output layer (multi-class classification)",
+        known_problem="Saturates when one z dominates",
         elementwise=False,
+    ),
+    ActivationDef(
+        "log_softmax", _log_softmax, _log_softmax_grad,
+        formula="z_i - ln Σ_j e^(z_j)",
+        output_range="(-∞, 0)",
+        pytorch="torch.nn.LogSoftmax(dim=-1)",
+        typical_use="Output layer with a negative log-likelihood loss",
+        known_problem="Gives log-probabilities, not probabilities",
+        elementwise=False,
+    ),
+    ActivationDef(
+        "elu", _elu, _elu_grad,
+        formula="z if z > 0, else α(e^z - 1)",
+        output_range="(-α, ∞)",
+        pytorch="torch.nn.ELU",
+        typical_use="Hidden layers",
+        known_problem="exp costs more than ReLU",
+        params={"alpha": 1.0},
+    ),
+    ActivationDef(
+        "selu", _selu, _selu_grad,
+        formula="λ(z if z > 0, else α(e^z - 1)), λ ≈ 1.0507, α ≈ 1.6733",
+        output_range="(-λα, ∞)",
+        pytorch="torch.nn.SELU",
+        typical_use="Self-normalising networks",
+        known_problem="Needs LeCun-normal initialisation to self-normalise",
+    ),
+    ActivationDef(
+        "gelu", _gelu, _gelu_grad,
+        formula="z Φ(z) = z/2 (1 + erf(z/√2))",
+        output_range="[≈-0.17, ∞)",
+        pytorch="torch.nn.GELU",
+        typical_use="Transformers (BERT, GPT)",
+        known_problem="Costlier than ReLU",
+    ),
+    ActivationDef(
+        "gelu_tanh", _gelu_tanh, _gelu_tanh_grad,
+        formula="z/2 (1 + tanh(√(2/π) (z + 0.044715 z³)))",
+        output_range="[≈-0.17, ∞)",
+        pytorch="torch.nn.GELU(approximate='tanh')",
+        typical_use="Transformers (fast GELU, as in GPT-2)",
+        known_problem="An approximation of GELU",
+    ),
+    ActivationDef(
+        "silu", _silu, _silu_grad,
+        formula="z σ(z)",
+        output_range="[≈-0.28, ∞)",
+        pytorch="torch.nn.SiLU",
+        typical_use="Hidden layers (EfficientNet; SwiGLU in LLMs)",
+        known_problem="Costlier than ReLU",
+        aliases=("swish",),
+    ),
+    ActivationDef(
+        "softplus", _softplus, _softplus_grad,
+        formula="ln(1 + e^(βz)) / β; z where βz > threshold",
+        output_range="(0, ∞)",
+        pytorch="torch.nn.Softplus",
+        typical_use="Positive outputs (scales, rates); smooth ReLU",
+        known_problem="Never exactly 0; costlier than ReLU",
+        params={"beta": 1.0, "threshold": 20.0},
+        check=_nonzero_beta,
+    ),
+    ActivationDef(
+        "mish", _mish, _mish_grad,
+        formula="z tanh(ln(1 + e^z))",
+        output_range="[≈-0.31, ∞)",
+        pytorch="torch.nn.Mish",
+        typical_use="Hidden layers (YOLOv4)",
+        known_problem="Costlier than ReLU",
+    ),
+    ActivationDef(
+        "softsign", _softsign, _softsign_grad,
+        formula="z / (1 + |z|)",
+        output_range="(-1, 1)",
+        pytorch="torch.nn.Softsign",
+        typical_use="A cheaper tanh",
+        known_problem="Vanishing gradient (slower than tanh's)",
+    ),
+    ActivationDef(
+        "hard_sigmoid", _hard_sigmoid, _hard_sigmoid_grad,
+        formula="ReLU6(z + 3) / 6",
+        output_range="[0, 1]",
+        pytorch="torch.nn.Hardsigmoid",
+        typical_use="Mobile networks (MobileNetV3)",
+        known_problem="Zero gradient outside (-3, 3)",
+        notes="the same z/6 + 1/2 in Keras 3 and JAX",
+    ),
+    ActivationDef(
+        "hard_tanh", _hard_tanh, _hard_tanh_grad,
+        formula="min(max(z, min_val), max_val)",
+        output_range="[min_val, max_val]",
+        pytorch="torch.nn.Hardtanh",
+        typical_use="A cheap, bounded tanh",
+        known_problem="Zero gradient outside (min_val, max_val)",
+        params={"min_val": -1.0, "max_val": 1.0},
+        check=_ordered_bounds,
     ),
 )
 
@@ -136,13 +396,14 @@ for _d in _DEFINITIONS:
 
 
 def known_names() -> str:
-    """The names a spec may use, aliases in brackets.
+    """The names a spec may use, alphabetically, aliases in brackets.
 
-    >>> known_names()[:38]
-    'linear (identity, none), relu, leaky_r'
+    >>> known_names()[:36]
+    'elu, gelu, gelu_tanh, hard_sigmoid, '
     """
     return ", ".join(
-        f"{d.name} ({', '.join(d.aliases)})" if d.aliases else d.name for d in _DEFINITIONS
+        f"{d.name} ({', '.join(d.aliases)})" if d.aliases else d.name
+        for d in sorted(_DEFINITIONS, key=lambda d: d.name)
     )
 
 
@@ -201,3 +462,76 @@ def get(name: str, **params: float) -> Activation:
     d = REGISTRY[name]
     values = {**d.params, **params}
     return Activation(d, tuple((k, float(values[k])) for k in d.params))
+
+
+def definitions() -> tuple[ActivationDef, ...]:
+    """Every registered activation, the seed's four first, each once."""
+    return _DEFINITIONS
+
+
+def curve(act: Activation, z: Array) -> tuple[Array, Array]:
+    """Values and derivatives of ``act`` along ``z``, one per point.
+
+    A function of the whole layer (softmax) is taken on the layer ``[z, 0]``, and its
+    first unit is returned: for softmax, that is sigmoid(z).
+
+    >>> v, g = curve(get("softmax"), np.array([0.0]))
+    >>> v.tolist(), g.tolist()
+    ([0.5], [0.25])
+    """
+    z = np.asarray(z, dtype=np.float64)
+    if act.definition.elementwise:
+        return act(z), act.grad(z)
+    layer = np.stack([z, np.zeros_like(z)], axis=-1)
+    return act(layer)[..., 0], act.grad(layer)[..., 0]
+
+
+SATURATION_FAR, SATURATION_NEAR = 1000.0, 20.0
+
+
+@dataclass(frozen=True)
+class Saturation:
+    """The derivative as z goes to -inf and +inf, computed at z = ∓1000.
+
+    ``*_reached`` is True when the derivative already has that value at z = ∓20 (ReLU's
+    0, leaky ReLU's alpha), False when it only approaches it (sigmoid's 0).
+    """
+
+    negative: float
+    positive: float
+    negative_reached: bool
+    positive_reached: bool
+
+
+def saturation(act: Activation) -> Saturation:
+    """
+    >>> s = saturation(get("relu"))
+    >>> (s.negative, s.negative_reached), (s.positive, s.positive_reached)
+    ((0.0, True), (1.0, True))
+    >>> s = saturation(get("sigmoid"))
+    >>> (s.negative, s.negative_reached)
+    (0.0, False)
+    """
+    z = np.array([-SATURATION_FAR, SATURATION_FAR, -SATURATION_NEAR, SATURATION_NEAR])
+    _, g = curve(act, z)
+    far_neg, far_pos, near_neg, near_pos = (float(v) for v in g)
+    return Saturation(far_neg, far_pos, near_neg == far_neg, near_pos == far_pos)
+
+
+def select(names: str) -> list[ActivationDef]:
+    """The definitions named in a comma-separated list (aliases allowed), in that order.
+
+    >>> [d.name for d in select("relu, swish,relu")]
+    ['relu', 'silu']
+    """
+    from nncalc.errors import InputError
+
+    chosen: list[ActivationDef] = []
+    for raw in names.split(","):
+        name = raw.strip().lower()
+        d = REGISTRY.get(name)
+        if d is None:
+            raise InputError(f"--only: unknown activation '{raw.strip()}'; known: {known_names()}")
+        if d not in chosen:
+            chosen.append(d)
+    return chosen

@@ -157,6 +157,84 @@ def _inputs(net: Network, given: list[str] | None, default: np.ndarray | None = 
 @app.command(
     epilog=(
         "[bold]Examples[/bold]\n\n"
+        "  nncalc activations\n\n"
+        "  nncalc activations --at -2 --at 0.5\n\n"
+        "  nncalc activations --only relu,sigmoid,tanh --plot\n\n"
+        "  nncalc activations --plot --range -3,3 --save curves.png\n\n"
+        "  nncalc activations --json"
+    )
+)
+def activations(
+    at: Annotated[
+        Optional[List[str]],
+        typer.Option("--at", metavar="Z", help="Show each value and derivative at z = Z. Repeatable.", show_default=False),
+    ] = None,
+    only: Annotated[
+        Optional[str],
+        typer.Option(metavar="NAMES", help="Only these activations, comma-separated (relu,sigmoid,tanh).", show_default=False),
+    ] = None,
+    plot: Annotated[bool, typer.Option("--plot", help="Draw the curves in the terminal.")] = False,
+    derivative: Annotated[bool, typer.Option("--derivative", help="Plot the derivatives σ'(z) instead.")] = False,
+    range_: Annotated[str, typer.Option("--range", metavar="A,B", help="The z range of plots.")] = "-5,5",
+    save: Annotated[
+        Optional[Path],
+        typer.Option(metavar="FILE", help="Write the plot as a picture (.png or .svg).", show_default=False),
+    ] = None,
+    json: JsonOption = False,
+    precision: Annotated[int, typer.Option(min=1, max=17, help="Significant digits shown in tables.")] = 10,
+) -> None:
+    """Compare activation functions: formulas, ranges, derivatives and curves.
+
+    Plotting needs the optional plot packages: pip install 'nncalc[plot]'.
+    """
+    import numpy as np
+
+    from nncalc import activations as registry
+    from nncalc.inputs import parse_option_number, parse_range
+
+    with _reported():
+        if plot and json:
+            raise InputError("--plot draws in the terminal and cannot go with --json; use --save FILE")
+        chosen = registry.select(only) if only else list(registry.definitions())
+        acts = [registry.get(d.name) for d in chosen]
+        rows = [(d, registry.saturation(a)) for d, a in zip(chosen, acts)]
+        points = np.array([parse_option_number(z, "--at") for z in at]) if at else None
+        values = [(a(points), a.grad(points)) for a in acts] if points is not None else None
+        lo, hi = parse_range(range_)
+        curves = None
+        if plot or save:
+            z = np.linspace(lo, hi, 801)
+            curves = [(d.name, registry.curve(a, z)[1 if derivative else 0]) for d, a in zip(chosen, acts)]
+            what = "Derivatives σ'(z)" if derivative else "Activation functions σ(z)"
+            title = f"{what} over [{lo:g}, {hi:g}]"
+        if save is not None:
+            from nncalc.render.plot import save_plot
+
+            save_plot(save, z, curves, title, "σ'(z)" if derivative else "σ(z)")
+        if json:
+            from nncalc.render.data import activations_record, dumps
+
+            at_values = (points, values) if points is not None else None
+            _write_lines(iter([dumps(activations_record(rows, at_values))]))
+        else:
+            from nncalc.render import table
+
+            console = _console()
+            if points is not None:
+                table.activation_values_table(console, points, [(d, *v) for d, v in zip(chosen, values)], precision)
+            elif not (plot or save):
+                table.activations_table(console, rows)
+            if plot:
+                from nncalc.render.plot import terminal_plot
+
+                terminal_plot(console, z, curves, title)
+    if save is not None:
+        typer.echo(f"wrote {save}", err=True)
+
+
+@app.command(
+    epilog=(
+        "[bold]Examples[/bold]\n\n"
         "  nncalc collapse                        # the bundled linear-stack example\n\n"
         "  nncalc collapse net.yaml --input 1,2\n\n"
         "  nncalc collapse net.yaml --json\n\n"

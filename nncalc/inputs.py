@@ -79,3 +79,26 @@ def check_length(n: int, net: Network, what: str) -> None:
             f"{net.nin} input{'s' if net.nin != 1 else ''} (its weights have {net.nin} "
             f"column{'s' if net.nin != 1 else ''})"
         )
+
+
+def parse_option_number(text: str, option: str) -> float:
+    """A number given to a command-line option, or InputError naming the option."""
+    try:
+        return parse_number(text)
+    except ValueError as e:
+        raise InputError(f"{option} '{text}': {e}") from None
+
+
+def parse_range(text: str, option: str = "--range") -> tuple[float, float]:
+    """``-5,5`` -> (-5.0, 5.0); the first number must be the smaller.
+
+    >>> parse_range("-3, 3")
+    (-3.0, 3.0)
+    """
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise InputError(f"{option} '{text}': expected two numbers, like {option} -5,5")
+    lo, hi = (parse_option_number(p, option) for p in parts)
+    if not lo < hi:
+        raise InputError(f"{option} '{text}': the first number must be smaller than the second")
+    return lo, hi

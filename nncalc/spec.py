@@ -301,7 +301,11 @@ class _Builder:
             for key in d.params:
                 if key in fields:
                     params[key] = self.number(fields[key], f"{what} parameter '{key}'")
-            return activations.get(d.name, **params)
+            act = activations.get(d.name, **params)
+            problem = d.check(**act.kwargs) if d.check else None
+            if problem:
+                raise self.error(node, f"{what} '{d.name}': {problem}")
+            return act
         d = self._definition(node, what)
         return activations.get(d.name)
 

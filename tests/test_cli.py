@@ -125,7 +125,7 @@ def test_version(run):
     assert result.stdout.strip() == f"nncalc {__version__}"
 
 
-@pytest.mark.parametrize("command", ["forward", "collapse", "validate", "examples"])
+@pytest.mark.parametrize("command", ["forward", "collapse", "activations", "validate", "examples"])
 def test_help_has_examples(run, command):
     result = run(command, "--help")
     assert result.exit_code == 0
@@ -138,13 +138,14 @@ def test_no_arguments_shows_help(run):
 
 
 def test_json_path_stays_light():
-    # Start-up is the CLI's latency: the JSON path must not load Rich or pydantic.
+    # Start-up is the CLI's latency: the JSON path loads no table, plot or GELU code.
     code = (
         "import sys, contextlib, io\n"
         "from nncalc.cli import app\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    app(['forward', 'two-layer', '--json'], standalone_mode=False)\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'pydantic')))\n"
+        "heavy = ('rich', 'pydantic', 'plotext', 'matplotlib', 'scipy', 'torch')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m == 'nncalc.special'))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -7,8 +7,11 @@ never reach here (the engine refuses them), and ``allow_nan=False`` makes sure.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
+import numpy as np
+
+from nncalc.activations import ActivationDef, Saturation
 from nncalc.engine import Check, Collapse, Trace, WitnessSearch
 from nncalc.network import Layer, Network
 
@@ -95,3 +98,33 @@ def collapse_record(c: Collapse, chk: Check, search: WitnessSearch | None) -> di
         "max_abs_diff": chk.max_abs_diff,
     }
     return record
+
+
+def activations_record(
+    rows: Sequence[tuple[ActivationDef, Saturation]],
+    at: tuple[np.ndarray, Sequence[tuple[np.ndarray, np.ndarray]]] | None = None,
+) -> dict[str, Any]:
+    """What ``activations --json`` prints: one document (keys documented in the README)."""
+    out = []
+    for k, (d, s) in enumerate(rows):
+        record: dict[str, Any] = {
+            "name": d.name,
+            "aliases": list(d.aliases),
+            "pytorch": d.pytorch,
+            "formula": d.formula,
+            "output_range": d.output_range,
+            "gradient_at_saturation": {"negative": s.negative, "positive": s.positive},
+            "typical_use": d.typical_use,
+            "known_problem": d.known_problem,
+            "params": dict(d.params),
+            "elementwise": d.elementwise,
+            "notes": d.notes or None,
+        }
+        if at is not None:
+            points, values = at
+            v, g = values[k]
+            record["at"] = [
+                {"z": float(z), "value": float(a), "derivative": float(b)} for z, a, b in zip(points, v, g)
+            ]
+        out.append(record)
+    return {"activations": out} if at is None else {"points": at[0].tolist(), "activations": out}

@@ -6,13 +6,14 @@ prints as written.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from nncalc.activations import ActivationDef, Saturation
 from nncalc.engine import Check, Collapse, Product, Trace, WitnessSearch
 from nncalc.network import Network
 from nncalc.render.numbers import fmt, vector, weighted_sum
@@ -260,3 +261,81 @@ def collapse_view(
         table.add_row(Text(label), Text(vector(values, precision)))
     console.print(table)
     console.print(Text(f"They differ by {fmt(w.gap, 3)}."))
+
+
+# -------------------------------------------------------------------------- activations
+
+
+def _saturation_cell(s: Saturation) -> str:
+    def one(value: float, reached: bool) -> str:
+        return fmt(value, 3) if reached else f"≈{fmt(value, 3)}"
+
+    return f"{one(s.negative, s.negative_reached)} / {one(s.positive, s.positive_reached)}"
+
+
+def _function_cell(d: ActivationDef) -> Text:
+    text = Text(d.name, style="bold")
+    if d.aliases:
+        text.append(f" ({', '.join(d.aliases)})")
+    if d.params:
+        text.append("\n" + ", ".join(f"{k}={v:g}" for k, v in d.params.items()))
+    text.append(f"\n{d.pytorch}", style="dim")
+    return text
+
+
+def activations_table(
+    console: Console, rows: Sequence[tuple[ActivationDef, Saturation]]
+) -> None:
+    """``nncalc activations``: the seed's comparison table, for every registered function."""
+    table = Table(title=Text("Activation functions"), show_lines=True)
+    for header in (
+        "Function / PyTorch",
+        "Formula",
+        "Output range",
+        "Gradient at saturation (z → -∞ / +∞)",
+        "Typical use",
+        "Known problem",
+    ):
+        table.add_column(header, overflow="fold")
+    for d, s in rows:
+        table.add_row(
+            _function_cell(d),
+            Text(d.formula),
+            Text(d.output_range),
+            Text(_saturation_cell(s)),
+            Text(d.typical_use),
+            Text(d.known_problem),
+        )
+    console.print(table)
+    for d, _ in rows:
+        if d.notes:
+            console.print(Text(f"{d.name}: {d.notes}"))
+
+
+def activation_values_table(
+    console: Console,
+    points: np.ndarray,
+    rows: Sequence[tuple[ActivationDef, np.ndarray, np.ndarray]],
+    precision: int = 10,
+) -> None:
+    """``--at Z``: each activation's value and derivative at each point."""
+    table = Table(title=Text(f"Values and derivatives at z = {vector(points, precision)}"))
+    table.add_column("function")
+    for z in points:
+        table.add_column(f"σ({fmt(z, precision)})", justify="right")
+        table.add_column(f"σ'({fmt(z, precision)})", justify="right")
+    layer_wide = []
+    for d, values, grads in rows:
+        name = d.name if d.elementwise else f"{d.name} *"
+        if not d.elementwise:
+            layer_wide.append(d.name)
+        cells = [Text(fmt(v, precision)) for pair in zip(values, grads) for v in pair]
+        table.add_row(Text(name), *cells)
+    console.print(table)
+    if layer_wide:
+        console.print(
+            Text(
+                f"* {' and '.join(layer_wide)} {'acts' if len(layer_wide) == 1 else 'act'} on the whole layer: here z = "
+                f"{vector(points, precision)} is one layer, and σ' is the Jacobian's diagonal"
+            )
+        )
