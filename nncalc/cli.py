@@ -10,12 +10,13 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Iterator, List, Optional
+from typing import TYPE_CHECKING, Annotated, Callable, Iterator, List, Optional
 
 import typer
 
 from nncalc import __version__
 from nncalc.errors import InputError, NncalcError
+from nncalc.inputs import FORMATS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,6 +41,16 @@ app = typer.Typer(
 # Options shared by every command that prints results (defined once, reused).
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print JSON (one object per line for batches) instead of tables.")
+]
+CsvOption = Annotated[
+    bool, typer.Option("--csv", help="Print CSV: the outputs only, one row per input, with a header line.")
+]
+AllowOutsideOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-outside-paths",
+        help="Let the spec read weight files outside its own folder (absolute paths, '..').",
+    ),
 ]
 SpecArgument = Annotated[
     str,
@@ -108,31 +119,129 @@ def forward(
         Optional[List[str]],
         _input_option("An input vector, like 1,2 (overrides the spec's input). Repeat for a batch."),
     ] = None,
+    inputs: Annotated[
+        Optional[List[str]],
+        typer.Option(
+            "--inputs",
+            metavar="FILE",
+            help="A file of inputs, one per row: CSV, TSV, .npy, JSON or NDJSON; '-' reads standard input. Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    input_format: Annotated[
+        Optional[str],
+        typer.Option(
+            "--input-format",
+            metavar="FORMAT",
+            help="The format of --inputs files: csv, tsv, npy, json or ndjson (default: from the suffix, else the content).",
+            show_default=False,
+        ),
+    ] = None,
     json: JsonOption = False,
+    csv: CsvOption = False,
+    no_header: Annotated[bool, typer.Option("--no-header", help="With --csv: no header line.")] = False,
+    outputs_only: Annotated[
+        bool, typer.Option("--outputs-only", help="With --json: only each input and output, not every layer.")
+    ] = False,
     precision: Annotated[
         int,
-        typer.Option(min=1, max=17, help="Significant digits shown in tables (JSON always has full precision)."),
+        typer.Option(min=1, max=17, help="Significant digits shown in tables (JSON and CSV always have full precision)."),
     ] = 10,
     all_units: Annotated[
         bool, typer.Option("--all", help="Show every unit of large layers (over 32 units are shortened).")
     ] = False,
+    allow_outside_paths: AllowOutsideOption = False,
 ) -> None:
-    """Run a forward pass and show every [bold]z = Wx + b[/bold] and [bold]a = σ(z)[/bold], term by term."""
-    from nncalc.engine import forward as run
+    """Run a forward pass and show every [bold]z = Wx + b[/bold] and [bold]a = σ(z)[/bold], term by term.
+
+    Inputs come from --input, --inputs files, or the spec's own input. Tables show the
+    first few inputs of a large batch; --json (one object per line) and --csv stream every
+    input with flat memory.
+    """
     from nncalc.spec import load_spec
 
     with _reported():
-        net = load_spec(spec)
-        x = _inputs(net, input)
-        trace = run(net, x)
-    if json:
-        from nncalc.render.data import dumps, trace_records
+        if json and csv:
+            raise InputError("choose one of --json and --csv")
+        if input_format is not None and input_format not in FORMATS:
+            raise InputError(f"--input-format '{input_format}': expected one of {', '.join(FORMATS)}")
+        if spec == "-" and "-" in (inputs or []):
+            raise InputError("standard input can hold the spec or the inputs, not both")
+        net = load_spec(spec, allow_outside=allow_outside_paths)
+        batches = _batches(net, input, inputs, input_format)
+        if csv:
+            from nncalc.engine import predict
+            from nncalc.render.data import csv_header, csv_rows
 
-        _write_lines(dumps(r) for r in trace_records(net, trace))
-    else:
-        from nncalc.render.table import forward_tables
+            _stream(batches, lambda x, first: csv_rows(predict(net, x, first)), "" if no_header else csv_header(net))
+        elif json and outputs_only:
+            from nncalc.engine import predict
+            from nncalc.render.data import outputs_only_lines
 
-        forward_tables(_console(), net, trace, precision=precision, show_all=all_units)
+            _stream(batches, lambda x, first: outputs_only_lines(x, predict(net, x, first)))
+        elif json:
+            from nncalc.engine import forward as run
+            from nncalc.render.data import dumps, trace_records
+
+            _stream(batches, lambda x, first: "".join(dumps(r) + "\n" for r in trace_records(net, run(net, x, first))))
+        else:
+            _tables(net, batches, precision, all_units)
+
+
+MAX_TABLE_INPUTS = 5  # a larger batch shows this many inputs as tables, then a count
+
+
+def _tables(net: Network, batches: Iterator[np.ndarray], precision: int, all_units: bool) -> None:
+    import numpy as np
+
+    from nncalc.engine import forward as run
+    from nncalc.render.table import forward_tables
+
+    shown: list[np.ndarray] = []
+    total = 0
+    for x in batches:
+        if len(shown) < MAX_TABLE_INPUTS:
+            shown.extend(x[: MAX_TABLE_INPUTS - len(shown)])
+        total += len(x)
+    trace = run(net, np.array(shown))
+    console = _console()
+    forward_tables(console, net, trace, precision=precision, show_all=all_units, total=total)
+    if total > len(shown):
+        console.print(
+            f"\n… and {total - len(shown):,} more inputs, not shown as tables: "
+            "--csv or --json print every output.",
+            markup=False,
+            highlight=False,
+        )
+
+
+def _stream(batches: Iterator[np.ndarray], render: Callable[[np.ndarray, int], str], header: str = "") -> None:
+    """Write each batch as soon as it is computed, so memory stays flat.
+
+    The header goes out with the first rows, so input that is bad from its first row
+    leaves stdout empty (and an input with no rows gives the header alone).
+    """
+    write = sys.stdout.write
+    pending = header
+    done = 0
+    for x in batches:
+        write(pending + render(x, done + 1))
+        pending = ""
+        done += len(x)
+    if pending:
+        write(pending)
+
+
+def _batches(
+    net: Network, vectors: list[str] | None, files: list[str] | None, fmt: str | None
+) -> Iterator[np.ndarray]:
+    """The inputs to run, in chunks: --input vectors first, then each --inputs file."""
+    from nncalc.inputs import read_inputs
+
+    if vectors or not files:
+        yield _inputs(net, vectors)
+    for path in files or ():
+        yield from read_inputs(path, net, fmt)
 
 
 def _inputs(net: Network, given: list[str] | None, default: np.ndarray | None = None) -> np.ndarray:
@@ -262,6 +371,7 @@ def collapse(
     precision: Annotated[
         int, typer.Option(min=1, max=17, help="Significant digits shown in tables.")
     ] = 10,
+    allow_outside_paths: AllowOutsideOption = False,
 ) -> None:
     """Show that stacked linear layers are one layer ([bold]W' = W2·W1[/bold]), or prove a network is not.
 
@@ -269,15 +379,15 @@ def collapse(
     """
     import numpy as np
 
-    from nncalc import engine
+    from nncalc import collapse as maths
     from nncalc.spec import load_spec, to_yaml
 
     with _reported():
-        net = load_spec(spec)
+        net = load_spec(spec, allow_outside=allow_outside_paths)
         x = _inputs(net, [input] if input is not None else None, default=np.ones(net.nin))[0]
-        c = engine.collapse(net)
-        chk = engine.check(c, x)
-        search = None if c.collapsible else engine.find_witness(net, x, seed=seed)
+        c = maths.collapse(net)
+        chk = maths.check(c, x)
+        search = None if c.collapsible else maths.find_witness(net, x, seed=seed)
         if write is not None:
             before, after = len(net.layers), len(c.reduced.layers)
             note = f"Reduced by nncalc collapse from {net.source}: {before} layers -> {after}."
@@ -302,12 +412,12 @@ def _write_file(path: Path, text: str) -> None:
 
 
 @app.command(epilog="[bold]Examples[/bold]\n\n  nncalc validate net.yaml\n\n  nncalc validate two-layer --json")
-def validate(spec: SpecArgument, json: JsonOption = False) -> None:
-    """Check a spec and print a summary: each layer's shape and parameter count."""
+def validate(spec: SpecArgument, json: JsonOption = False, allow_outside_paths: AllowOutsideOption = False) -> None:
+    """Check a spec and print a summary: each layer's shape, parameter count and weight files."""
     from nncalc.spec import load_spec
 
     with _reported():
-        net = load_spec(spec)
+        net = load_spec(spec, allow_outside=allow_outside_paths)
     if json:
         from nncalc.render.data import dumps, summary_record
 

@@ -11,13 +11,12 @@ The network was validated when it was loaded, so shapes are trusted here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-from nncalc import activations
 from nncalc.errors import ComputeError
-from nncalc.network import Layer, Network, frozen
+from nncalc.network import Network
 
 
 @dataclass(frozen=True)
@@ -44,8 +43,11 @@ class Trace:
         return self.x if k == 0 else self.layers[k - 1].a
 
 
-def forward(net: Network, x: np.ndarray) -> Trace:
+def forward(net: Network, x: np.ndarray, first: int = 1) -> Trace:
     """Run ``x`` (one input, or a batch with one input per row) through ``net``.
+
+    ``first`` is the number of the batch's first input, for messages about a batch that is
+    one chunk of a longer stream.
 
     >>> from nncalc.network import Layer, Network
     >>> from nncalc.activations import get
@@ -58,220 +60,47 @@ def forward(net: Network, x: np.ndarray) -> Trace:
     a = x
     steps = []
     # Overflow is reported below, naming the layer and unit, rather than warned about.
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         for layer in net.layers:
-            z = a @ layer.W.T + layer.b
+            z = a @ layer.W.T
+            z += layer.b
             a = layer.activation(z)
-            _check_finite(net, layer.name, z, "z = Wx + b")
-            _check_finite(net, layer.name, a, f"a = {layer.activation.name}(z)")
+            # A NaN or an infinity makes a sum non-finite, so one reduction checks a whole
+            # array; only then are the values searched (a sum that merely overflowed
+            # passes that search).
+            if not (np.isfinite(z.sum()) and np.isfinite(a.sum())):
+                _check_finite(net, layer.name, z, "z = Wx + b", first)
+                _check_finite(net, layer.name, a, f"a = {layer.activation.name}(z)", first)
             steps.append(LayerTrace(z, a))
     return Trace(x, tuple(steps))
 
 
-def _check_finite(net: Network, name: str, values: np.ndarray, what: str) -> None:
+BLOCK_VALUES = 1 << 18  # predict() works in blocks of about this many values per layer
+
+
+def predict(net: Network, x: np.ndarray, first: int = 1) -> np.ndarray:
+    """Only the outputs of ``forward``, computed a block of rows at a time.
+
+    Blocks keep each layer's intermediate values small enough to stay in the CPU's cache,
+    which makes a long batch faster than one whole-batch pass, and memory flat.
+    """
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    rows = max(64, BLOCK_VALUES // max(layer.nout for layer in net.layers))
+    if len(x) <= rows:
+        return forward(net, x, first).output
+    out = np.empty((len(x), net.nout))
+    for i in range(0, len(x), rows):
+        out[i : i + rows] = forward(net, x[i : i + rows], first + i).output
+    return out
+
+
+def _check_finite(net: Network, name: str, values: np.ndarray, what: str, first: int) -> None:
     if np.isfinite(values).all():
         return
     row, unit = np.argwhere(~np.isfinite(values))[0]
-    which = f" for input {row + 1} of {len(values)}" if len(values) > 1 else ""
+    which = f" for input {first + row}" if len(values) > 1 or first > 1 else ""
     raise ComputeError(
         f"layer '{name}', unit {unit + 1}: {what} overflows float64{which}; "
         "the weights or inputs are too large to compute with",
         source=net.source,
     )
-
-
-# ----------------------------------------------------------------------------- collapse
-#
-# Two affine layers compose into one:  W2 (W1 x + b1) + b2 = (W2 W1) x + (W2 b1 + b2).
-# Every run of consecutive linear layers therefore collapses into a single layer.
-
-
-@dataclass(frozen=True)
-class Product:
-    """One multiplication step of a collapse: ``result = left @ right``."""
-
-    left: np.ndarray
-    right: np.ndarray
-    result: np.ndarray
-    left_name: str
-    right_name: str
-
-
-@dataclass(frozen=True)
-class Collapse:
-    """A network with each run of linear layers merged, and how it was done.
-
-    ``groups[k]`` lists the original layer indices that reduced layer ``k`` came from;
-    ``products[k]`` the multiplications that built its weights; ``blocking`` the
-    nonlinear layers that keep the network from being one linear layer.
-    """
-
-    original: Network
-    reduced: Network
-    groups: tuple[tuple[int, ...], ...]
-    products: tuple[tuple[Product, ...], ...]
-    blocking: tuple[str, ...]
-
-    @property
-    def collapsible(self) -> bool:
-        return not self.blocking
-
-
-def collapse(net: Network) -> Collapse:
-    """Merge every run of two or more consecutive linear layers into one layer.
-
-    >>> from nncalc.network import Layer
-    >>> from nncalc.activations import get
-    >>> W1, W2 = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5, -1.0], [1.5, 0.5]])
-    >>> c = collapse(Network((Layer("l1", W1, np.zeros(2), get("linear")),
-    ...                       Layer("l2", W2, np.zeros(2), get("linear")))))
-    >>> c.collapsible, c.reduced.layers[0].name, c.reduced.layers[0].W.tolist()
-    (True, 'l1+l2', [[-2.5, -3.0], [3.0, 5.0]])
-    """
-    groups: list[list[int]] = []
-    for k, layer in enumerate(net.layers):
-        linear = layer.activation.is_identity
-        if groups and linear and net.layers[groups[-1][-1]].activation.is_identity:
-            groups[-1].append(k)
-        else:
-            groups.append([k])
-    layers, products = [], []
-    for group in groups:
-        first = net.layers[group[0]]
-        if len(group) == 1:
-            layers.append(first)
-            products.append(())
-            continue
-        W, b, steps, names = first.W, first.b, [], [first.name]
-        for k in group[1:]:
-            layer = net.layers[k]
-            product = layer.W @ W
-            steps.append(Product(layer.W, W, product, layer.name, "·".join(reversed(names))))
-            W, b = product, layer.W @ b + layer.b
-            names.append(layer.name)
-        layers.append(
-            Layer(
-                "+".join(names),
-                frozen(W),
-                frozen(b),
-                activations.get("linear"),
-                has_bias=any(net.layers[k].has_bias for k in group),
-            )
-        )
-        products.append(tuple(steps))
-    blocking = tuple(layer.name for layer in net.layers if not layer.activation.is_identity)
-    return Collapse(
-        net,
-        replace(net, layers=tuple(layers)),
-        tuple(tuple(g) for g in groups),
-        tuple(products),
-        blocking,
-    )
-
-
-@dataclass(frozen=True)
-class Check:
-    """Both paths evaluated on one input: the original layers and the collapsed ones."""
-
-    input: np.ndarray
-    layered: np.ndarray
-    collapsed: np.ndarray
-
-    @property
-    def max_abs_diff(self) -> float:
-        return float(np.max(np.abs(self.layered - self.collapsed)))
-
-
-def check(c: Collapse, x: np.ndarray) -> Check:
-    x = np.asarray(x, dtype=np.float64).reshape(-1)
-    return Check(x, forward(c.original, x).output[0], forward(c.reduced, x).output[0])
-
-
-# ------------------------------------------------------------------------------ witness
-#
-# An affine map f satisfies f((x1 + x2) / 2) == (f(x1) + f(x2)) / 2 for every x1, x2.
-# Two inputs for which the network breaks that equation prove it is not linear.
-
-WITNESS_RELATIVE_GAP = 1e-6  # far above float rounding, so a witness is never noise
-
-
-@dataclass(frozen=True)
-class Witness:
-    x1: np.ndarray
-    x2: np.ndarray
-    midpoint_output: np.ndarray  # f((x1 + x2) / 2)
-    average_output: np.ndarray  # (f(x1) + f(x2)) / 2
-
-    @property
-    def gap(self) -> float:
-        return float(np.max(np.abs(self.midpoint_output - self.average_output)))
-
-
-@dataclass(frozen=True)
-class WitnessSearch:
-    """The result of a search: a witness or None, and what was tried."""
-
-    witness: Witness | None
-    pairs_tried: int
-    scales: tuple[float, ...]  # distances from the start point that were searched
-
-
-SEARCH_SCALES = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
-PAIRS_PER_SCALE = 512
-
-
-def _gaps(net: Network, x1: np.ndarray, x2: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Per pair: f(midpoint), average of outputs, and the relative gap between them."""
-    mid = forward(net, (x1 + x2) / 2).output
-    avg = (forward(net, x1).output + forward(net, x2).output) / 2
-    gap = np.abs(mid - avg).max(axis=1)
-    size = np.maximum(np.abs(mid).max(axis=1), np.abs(avg).max(axis=1))
-    # gap <= 2 * size, so a zero size means a zero gap: the floor only avoids 0 / 0.
-    return mid, avg, gap / np.maximum(size, np.finfo(np.float64).tiny)
-
-
-def is_witness(net: Network, x1: np.ndarray, x2: np.ndarray) -> bool:
-    """True when the pair breaks midpoint linearity clearly beyond rounding."""
-    _, _, rel = _gaps(net, np.atleast_2d(x1), np.atleast_2d(x2))
-    return bool(rel[0] >= WITNESS_RELATIVE_GAP)
-
-
-def find_witness(net: Network, x0: np.ndarray, seed: int = 0) -> WitnessSearch:
-    """Search for two inputs that no affine map could send where ``net`` sends them.
-
-    Pairs ``x0 ± d`` are tried with ``d`` random at growing scales, nearest first, so the
-    witness stays close to the input the user cares about. Within a scale the pair with
-    the largest relative gap wins; it is then rounded to 3 significant digits when the
-    rounded pair is still a witness, so that it reads well.
-    """
-    rng = np.random.default_rng(seed)
-    x0 = np.asarray(x0, dtype=np.float64).reshape(-1)
-    base = max(1.0, float(np.abs(x0).max()))
-    tried = 0
-    for i, scale in enumerate(SEARCH_SCALES):
-        d = rng.normal(size=(PAIRS_PER_SCALE, x0.size)) * scale * base
-        # Also shift the centre, so a network that is linear near x0 can still show a kink.
-        centre = x0 + rng.normal(size=(PAIRS_PER_SCALE, x0.size)) * scale * base
-        x1, x2 = centre + d, centre - d
-        try:
-            _, _, rel = _gaps(net, x1, x2)
-        except ComputeError:  # points this far out overflow: the search ends here
-            return WitnessSearch(None, tried, SEARCH_SCALES[:i])
-        tried += PAIRS_PER_SCALE
-        best = int(np.argmax(rel))
-        if rel[best] >= WITNESS_RELATIVE_GAP:
-            a, b = x1[best], x2[best]
-            ra, rb = _round(a), _round(b)
-            if is_witness(net, ra, rb):
-                a, b = ra, rb
-            m, v, _ = _gaps(net, a[None], b[None])
-            return WitnessSearch(Witness(a, b, m[0], v[0]), tried, SEARCH_SCALES[: i + 1])
-    return WitnessSearch(None, tried, SEARCH_SCALES)
-
-
-def _round(x: np.ndarray, digits: int = 3) -> np.ndarray:
-    """Each value to ``digits`` significant digits."""
-    with np.errstate(divide="ignore"):
-        mag = np.floor(np.log10(np.abs(np.where(x == 0, 1.0, x))))
-    factor = 10.0 ** (digits - 1 - mag)
-    return np.round(x * factor) / factor

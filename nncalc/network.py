@@ -27,6 +27,8 @@ class Layer:
     b: np.ndarray
     activation: Activation
     has_bias: bool = True  # False when the spec gave no bias (shown without a "+ b" term)
+    weights_from: str | None = None  # the file the weights were read from, if not inline
+    bias_from: str | None = None
 
     @property
     def nin(self) -> int:

@@ -30,7 +30,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from nncalc import activations
 from nncalc.errors import InputError, SpecError
-from nncalc.inputs import check_length, parse_number
+from nncalc.inputs import check_length, parse_number, read_matrix
 from nncalc.network import Layer, Network, frozen
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
@@ -81,10 +81,20 @@ def read_source(arg: str) -> tuple[str, str]:
         raise SpecError(f"cannot read the file: {e.strerror}", source=source) from None
 
 
-def load_spec(arg: str) -> Network:
-    """Read and validate a spec given as a path, ``-`` (stdin) or an example's name."""
+def load_spec(arg: str, allow_outside: bool = False) -> Network:
+    """Read and validate a spec given as a path, ``-`` (stdin) or an example's name.
+
+    Weight files named in the spec are read relative to the spec's folder (the current
+    folder for standard input), and must stay inside it unless ``allow_outside``.
+    """
     text, source = read_source(arg)
-    return parse_spec(text, source)
+    if arg == "-":
+        base = Path.cwd()
+    elif source != arg:  # a bundled example
+        base = EXAMPLES_DIR
+    else:
+        base = Path(arg).parent
+    return parse_spec(text, source, base=base, allow_outside=allow_outside)
 
 
 # ------------------------------------------------------------------------ composing
@@ -157,8 +167,10 @@ def _short_tag(tag: str) -> str:
 class _Builder:
     """Walks the composed YAML nodes once, building the network or raising SpecError."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, base: Path, allow_outside: bool) -> None:
         self.source = source
+        self.base = base
+        self.allow_outside = allow_outside
 
     def error(self, node: Node, message: str) -> SpecError:
         m = node.start_mark
@@ -283,6 +295,74 @@ class _Builder:
             out.append([self.number(v, f"{what}[{i}][{j}]") for j, v in enumerate(row.value)])
         return np.array(out, dtype=np.float64)
 
+    # -- arrays from files
+
+    def array_file(self, node: MappingNode, what: str) -> tuple[np.ndarray, str]:
+        """``{file: w.npy}``, ``{file: m.npz, key: fc1.weight}`` or ``{file: w.csv}``.
+
+        Returns the array and a label for messages (``m.npz[fc1.weight]``).
+        """
+        fields = self.mapping(node, what, ("file", "key"))
+        if "file" not in fields:
+            raise self.error(node, f"{what} needs a 'file', like {{file: w1.npy}}")
+        name = self.text(fields["file"], f"{what} file")
+        key = self.text(fields["key"], f"{what} key") if "key" in fields else None
+        path = self.resolve(fields["file"], name, what)
+        suffix = path.suffix.lower()
+        if key is not None and suffix != ".npz":
+            raise self.error(fields["key"], f"{what}: 'key' picks an array of an .npz file, and {name} is not one")
+        label = f"{name}[{key}]" if key is not None else name
+        try:
+            if suffix == ".npy":
+                arr = np.load(path, allow_pickle=False)
+            elif suffix == ".npz":
+                with np.load(path, allow_pickle=False) as archive:
+                    keys = archive.files
+                    if key is None and len(keys) == 1:
+                        key = keys[0]
+                    elif key is None or key not in keys:
+                        problem = f"has no array '{key}'" if key is not None else "holds several arrays; pick one with 'key'"
+                        raise self.error(node, f"{what}: {name} {problem}; its arrays: {', '.join(keys) or 'none'}")
+                    arr = archive[key]
+            elif suffix in (".csv", ".tsv", ".tab", ".txt"):
+                arr = read_matrix(path, name)
+            else:
+                raise self.error(fields["file"], f"{what}: {name}: weight files must be .npy, .npz, .csv or .tsv")
+        except FileNotFoundError:
+            raise self.error(fields["file"], f"{what}: no such file {name} (in {self.base})") from None
+        except InputError as e:
+            raise self.error(fields["file"], f"{what} from {e}") from None
+        except ValueError as e:
+            if "allow_pickle" in str(e) or "object" in str(e).lower():
+                problem = "holds Python objects (pickled data), which nncalc refuses to load"
+            else:
+                problem = f"is not a valid {suffix} file ({e})"
+            raise self.error(fields["file"], f"{what}: {label} {problem}") from None
+        except OSError as e:
+            raise self.error(fields["file"], f"{what}: cannot read {name}: {e.strerror or e}") from None
+        if arr.dtype.kind not in "fiu":
+            raise self.error(node, f"{what}: {label} holds {arr.dtype} values; expected real numbers")
+        arr = np.asarray(arr, dtype=np.float64)
+        if not np.isfinite(arr).all():
+            index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+            raise self.error(node, f"{what}: {label} has a value that is not finite at index {index}")
+        return arr, label
+
+    def resolve(self, node: Node, name: str, what: str) -> Path:
+        """The path of a weight file, refused if it leaves the spec's folder."""
+        path = Path(name)
+        full = path if path.is_absolute() else self.base / path
+        if not self.allow_outside:
+            inside = not path.is_absolute() and full.resolve().is_relative_to(self.base.resolve())
+            if not inside:
+                how = "is an absolute path" if path.is_absolute() else "leaves the spec's folder"
+                raise self.error(
+                    node,
+                    f"{what}: '{name}' {how}; weight files must be inside the spec's folder "
+                    "(pass --allow-outside-paths to allow it)",
+                )
+        return full
+
     # -- the network
 
     def activation(self, node: Node, what: str) -> activations.Activation:
@@ -328,27 +408,47 @@ class _Builder:
         what = f"layer '{name}'"
         if "weights" not in fields:
             raise self.error(node, f"{what} has no 'weights'; expected a matrix with one row per unit")
-        W = self.matrix(fields["weights"], f"{what} weights")
+        wnode = fields["weights"]
+        weights_from = None
+        if isinstance(wnode, MappingNode):
+            W, weights_from = self.array_file(wnode, f"{what} weights")
+            if W.ndim != 2:
+                raise self.error(
+                    wnode,
+                    f"{what}: weights from {weights_from} have shape {W.shape}; "
+                    "expected a 2-D matrix (units × inputs)",
+                )
+        else:
+            W = self.matrix(wnode, f"{what} weights")
+        whose = f"weights from {weights_from}" if weights_from else "weights"
         if prev is not None and W.shape[1] != prev.nout:
             raise self.error(
-                fields["weights"],
-                f"{what}: weights have {W.shape[1]} column{'s' if W.shape[1] != 1 else ''}, "
+                wnode,
+                f"{what}: {whose} have {W.shape[1]} column{'s' if W.shape[1] != 1 else ''}, "
                 f"but layer '{prev.name}' has {prev.nout} unit{'s' if prev.nout != 1 else ''}; "
                 "expected one column per unit of the layer before",
             )
         has_bias = "bias" in fields
         b = np.zeros(W.shape[0])
+        bias_from = None
         if has_bias:
             bnode = fields["bias"]
-            if isinstance(bnode, ScalarNode) and W.shape[0] == 1:
+            if isinstance(bnode, MappingNode):
+                b, bias_from = self.array_file(bnode, f"{what} bias")
+                if b.ndim == 2 and 1 in b.shape:  # one row or one column of a CSV file
+                    b = b.reshape(-1)
+                if b.ndim != 1:
+                    raise self.error(bnode, f"{what}: bias from {bias_from} has shape {b.shape}; expected a vector")
+            elif isinstance(bnode, ScalarNode) and W.shape[0] == 1:
                 b = np.array([self.number(bnode, f"{what} bias")])
             else:
                 b = self.vector(bnode, f"{what} bias")
             if b.shape[0] != W.shape[0]:
+                has = f"bias from {bias_from} has" if bias_from else "bias has"
                 raise self.error(
                     bnode,
-                    f"{what}: bias has {b.shape[0]} value{'s' if b.shape[0] != 1 else ''}, "
-                    f"but weights have {W.shape[0]} row{'s' if W.shape[0] != 1 else ''}; "
+                    f"{what}: {has} {b.shape[0]} value{'s' if b.shape[0] != 1 else ''}, "
+                    f"but {whose} have {W.shape[0]} row{'s' if W.shape[0] != 1 else ''}; "
                     "expected one bias per unit",
                 )
         act = (
@@ -356,7 +456,7 @@ class _Builder:
             if "activation" in fields
             else activations.get("linear")
         )
-        return Layer(name, frozen(W), frozen(b), act, has_bias)
+        return Layer(name, frozen(W), frozen(b), act, has_bias, weights_from, bias_from)
 
     def network(self, root: Node | None) -> Network:
         if root is None:
@@ -451,6 +551,12 @@ def to_yaml(net: Network, comment: str | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
-def parse_spec(text: str, source: str = "<spec>") -> Network:
-    """Validate spec text and build the network; SpecError names the line and column."""
-    return _Builder(source).network(_compose(text, source))
+def parse_spec(
+    text: str, source: str = "<spec>", base: Path | None = None, allow_outside: bool = False
+) -> Network:
+    """Validate spec text and build the network; SpecError names the line and column.
+
+    ``base`` is the folder that weight files are relative to (default: the current one).
+    """
+    builder = _Builder(source, base or Path.cwd(), allow_outside)
+    return builder.network(_compose(text, source))

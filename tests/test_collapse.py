@@ -13,7 +13,8 @@ from functools import reduce
 import numpy as np
 import pytest
 
-from nncalc.engine import WITNESS_RELATIVE_GAP, forward
+from nncalc.collapse import WITNESS_RELATIVE_GAP
+from nncalc.engine import forward
 from nncalc.spec import load_spec
 from tests.conftest import assert_golden
 from tests.test_errors import assert_one_error

@@ -7,13 +7,16 @@ never reach here (the engine refuses them), and ``allow_nan=False`` makes sure.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
-from nncalc.activations import ActivationDef, Saturation
-from nncalc.engine import Check, Collapse, Trace, WitnessSearch
 from nncalc.network import Layer, Network
+
+if TYPE_CHECKING:
+    from nncalc.activations import ActivationDef, Saturation
+    from nncalc.collapse import Check, Collapse, WitnessSearch
+    from nncalc.engine import Trace
 
 
 def dumps(record: Any) -> str:
@@ -54,6 +57,8 @@ def summary_record(net: Network) -> dict[str, Any]:
                 "inputs": layer.nin,
                 "units": layer.nout,
                 "parameters": layer.n_params,
+                "weights_from": layer.weights_from,
+                "bias_from": layer.bias_from,
             }
             for layer in net.layers
         ],
@@ -128,3 +133,38 @@ def activations_record(
             ]
         out.append(record)
     return {"activations": out} if at is None else {"points": at[0].tolist(), "activations": out}
+
+
+# ------------------------------------------------------------------- streamed batches
+#
+# Python's float repr is the shortest text that reads back to the same float; mapping it
+# over a whole column and joining in C is the fastest way found to print it
+# (benchmarks/end_to_end.py measures the whole path).
+
+
+def csv_header(net: Network) -> str:
+    """``output_1,output_2``: the last layer's name and unit numbers."""
+    name = net.layers[-1].name
+    return ",".join(f"{name}_{j + 1}" for j in range(net.nout)) + "\n"
+
+
+def csv_rows(values: np.ndarray) -> str:
+    """One line per row, values separated by commas, each at full round-trip precision.
+
+    >>> csv_rows(np.array([[0.28, -1.0], [1e-20, 3.0]]))
+    '0.28,-1.0\\n1e-20,3.0\\n'
+    """
+    columns = [map(repr, c) for c in values.T.tolist()]
+    lines = columns[0] if len(columns) == 1 else map(",".join, zip(*columns))
+    return "\n".join(lines) + "\n"
+
+
+def outputs_only_lines(x: np.ndarray, y: np.ndarray) -> str:
+    """``{"input": [...], "output": [...]}`` per row, as ``dumps`` would write them.
+
+    >>> outputs_only_lines(np.array([[1.0, 2.0]]), np.array([[0.28]]))
+    '{"input": [1.0, 2.0], "output": [0.28]}\\n'
+    """
+    xs = map(", ".join, zip(*[map(repr, c) for c in x.T.tolist()]))
+    ys = map(", ".join, zip(*[map(repr, c) for c in y.T.tolist()]))
+    return "".join(f'{{"input": [{a}], "output": [{b}]}}\n' for a, b in zip(xs, ys))

@@ -6,16 +6,19 @@ prints as written.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from nncalc.activations import ActivationDef, Saturation
-from nncalc.engine import Check, Collapse, Product, Trace, WitnessSearch
 from nncalc.network import Network
+
+if TYPE_CHECKING:
+    from nncalc.activations import ActivationDef, Saturation
+    from nncalc.collapse import Check, Collapse, Product, WitnessSearch
+    from nncalc.engine import Trace
 from nncalc.render.numbers import fmt, vector, weighted_sum
 
 MAX_UNITS = 32  # a layer with more units shows the first and last SHOWN_UNITS // 2
@@ -36,12 +39,17 @@ def forward_tables(
     trace: Trace,
     precision: int = 10,
     show_all: bool = False,
+    total: int | None = None,
 ) -> None:
-    """Print one block per input: the input, a table per layer, the output."""
+    """Print one block per input: the input, a table per layer, the output.
+
+    ``total`` is the size of the whole batch when the trace holds only its first inputs.
+    """
     n = len(trace.x)
+    total = total or n
     for i in range(n):
-        if n > 1:
-            console.rule(Text(f"Input {i + 1} of {n}"), align="left")
+        if total > 1:
+            console.rule(Text(f"Input {i + 1} of {total:,}"), align="left")
         console.print(Text(f"Input x = {vector(trace.x[i], precision)}"))
         for k, (layer, lt) in enumerate(zip(net.layers, trace.layers)):
             x = trace.inputs_to(k)[i]
@@ -86,14 +94,23 @@ def summary_table(console: Console, net: Network) -> None:
     table.add_column("activation")
     table.add_column("shape (in → out)")
     table.add_column("parameters", justify="right", footer=f"{net.n_params:,}")
+    from_files = any(layer.weights_from or layer.bias_from for layer in net.layers)
+    if from_files:
+        table.add_column("read from", overflow="fold")
     for k, layer in enumerate(net.layers, 1):
-        table.add_row(
+        cells = [
             Text(str(k)),
             Text(layer.name),
             Text(layer.activation.label),
             Text(f"{layer.nin} → {layer.nout}"),
             Text(f"{layer.n_params:,}"),
-        )
+        ]
+        if from_files:
+            where = [f"W: {layer.weights_from or 'inline'}"]
+            if layer.has_bias:
+                where.append(f"b: {layer.bias_from or 'inline'}")
+            cells.append(Text("\n".join(where)))
+        table.add_row(*cells)
     console.print(table)
     if net.input is not None:
         rows = [vector(r) for r in net.input]
