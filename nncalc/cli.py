@@ -45,6 +45,45 @@ JsonOption = Annotated[
 CsvOption = Annotated[
     bool, typer.Option("--csv", help="Print CSV: the outputs only, one row per input, with a header line.")
 ]
+
+
+def _format_option(formats: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """A command's --format option; the first of its formats is the default."""
+    return Annotated[
+        Optional[str],
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help=f"Output format: {', '.join(formats)} (default: {formats[0]}).",
+            show_default=False,
+        ),
+    ]
+
+
+FORWARD_FORMATS = ("table", "json", "csv", "markdown", "latex")
+COLLAPSE_FORMATS = ("table", "json", "markdown", "latex")
+TABLE_FORMATS = ("table", "json")
+GRAPH_FORMATS = ("mermaid", "dot")
+ForwardFormat = _format_option(FORWARD_FORMATS)
+CollapseFormat = _format_option(COLLAPSE_FORMATS)
+TableFormat = _format_option(TABLE_FORMATS)
+GraphFormat = _format_option(GRAPH_FORMATS)
+
+
+def _choose_format(chosen: str | None, formats: tuple[str, ...], json: bool = False, csv: bool = False) -> str:
+    """The format asked for by --format or by its short forms --json and --csv."""
+    short = [name for name, on in (("json", json), ("csv", csv)) if on]
+    if len(short) > 1:
+        raise InputError("choose one of --json and --csv")
+    if chosen is not None and short and chosen != short[0]:
+        raise InputError(f"--format {chosen} and --{short[0]} ask for different formats")
+    fmt = chosen or (short[0] if short else formats[0])
+    if fmt not in formats:
+        raise InputError(f"--format '{fmt}': expected one of {', '.join(formats)}")
+    return fmt
+
+
 AllowOutsideOption = Annotated[
     bool,
     typer.Option(
@@ -110,6 +149,8 @@ def _main(
         "  nncalc forward two-layer\n\n"
         "  nncalc forward net.yaml --input 1,2 --input -3,4\n\n"
         "  nncalc forward net.yaml --input 1,2 --json | jq '.output'\n\n"
+        "  nncalc forward net.yaml --inputs data.csv --csv > outputs.csv\n\n"
+        "  nncalc forward two-layer --format markdown > example2.md\n\n"
         "  cat net.yaml | nncalc forward - --input 1,2"
     )
 )
@@ -137,6 +178,7 @@ def forward(
             show_default=False,
         ),
     ] = None,
+    format: ForwardFormat = None,
     json: JsonOption = False,
     csv: CsvOption = False,
     no_header: Annotated[bool, typer.Option("--no-header", help="With --csv: no header line.")] = False,
@@ -154,65 +196,78 @@ def forward(
 ) -> None:
     """Run a forward pass and show every [bold]z = Wx + b[/bold] and [bold]a = σ(z)[/bold], term by term.
 
-    Inputs come from --input, --inputs files, or the spec's own input. Tables show the
-    first few inputs of a large batch; --json (one object per line) and --csv stream every
-    input with flat memory.
+    Inputs come from --input, --inputs files, or the spec's own input. Tables and worked
+    examples (--format markdown or latex) show the first few inputs of a large batch;
+    --json (one object per line) and --csv stream every input with flat memory.
     """
     from nncalc.spec import load_spec
 
     with _reported():
-        if json and csv:
-            raise InputError("choose one of --json and --csv")
+        fmt = _choose_format(format, FORWARD_FORMATS, json=json, csv=csv)
         if input_format is not None and input_format not in FORMATS:
             raise InputError(f"--input-format '{input_format}': expected one of {', '.join(FORMATS)}")
         if spec == "-" and "-" in (inputs or []):
             raise InputError("standard input can hold the spec or the inputs, not both")
         net = load_spec(spec, allow_outside=allow_outside_paths)
         batches = _batches(net, input, inputs, input_format)
-        if csv:
+        if fmt == "csv":
             from nncalc.engine import predict
             from nncalc.render.data import csv_header, csv_rows
 
             _stream(batches, lambda x, first: csv_rows(predict(net, x, first)), "" if no_header else csv_header(net))
-        elif json and outputs_only:
+        elif fmt == "json" and outputs_only:
             from nncalc.engine import predict
             from nncalc.render.data import outputs_only_lines
 
             _stream(batches, lambda x, first: outputs_only_lines(x, predict(net, x, first)))
-        elif json:
+        elif fmt == "json":
             from nncalc.engine import forward as run
             from nncalc.render.data import dumps, trace_records
 
             _stream(batches, lambda x, first: "".join(dumps(r) + "\n" for r in trace_records(net, run(net, x, first))))
         else:
-            _tables(net, batches, precision, all_units)
+            from nncalc.engine import forward as run
+
+            shown, total = _first_inputs(batches)
+            trace = run(net, shown)
+            if fmt == "table":
+                from nncalc.render.table import forward_tables
+
+                console = _console()
+                forward_tables(console, net, trace, precision=precision, show_all=all_units, total=total)
+                if total > len(shown):
+                    console.print(
+                        f"\n… and {total - len(shown):,} more inputs, not shown as tables: "
+                        "--csv or --json print every output.",
+                        markup=False,
+                        highlight=False,
+                    )
+            else:
+                from nncalc.render.worked import forward_doc
+
+                _write_document(forward_doc(net, trace, precision, all_units, total), fmt)
 
 
-MAX_TABLE_INPUTS = 5  # a larger batch shows this many inputs as tables, then a count
+MAX_SHOWN_INPUTS = 5  # tables and worked examples of a larger batch show this many
 
 
-def _tables(net: Network, batches: Iterator[np.ndarray], precision: int, all_units: bool) -> None:
+def _first_inputs(batches: Iterator[np.ndarray]) -> tuple[np.ndarray, int]:
+    """The first MAX_SHOWN_INPUTS inputs, and how many there are in all."""
     import numpy as np
-
-    from nncalc.engine import forward as run
-    from nncalc.render.table import forward_tables
 
     shown: list[np.ndarray] = []
     total = 0
     for x in batches:
-        if len(shown) < MAX_TABLE_INPUTS:
-            shown.extend(x[: MAX_TABLE_INPUTS - len(shown)])
+        if len(shown) < MAX_SHOWN_INPUTS:
+            shown.extend(x[: MAX_SHOWN_INPUTS - len(shown)])
         total += len(x)
-    trace = run(net, np.array(shown))
-    console = _console()
-    forward_tables(console, net, trace, precision=precision, show_all=all_units, total=total)
-    if total > len(shown):
-        console.print(
-            f"\n… and {total - len(shown):,} more inputs, not shown as tables: "
-            "--csv or --json print every output.",
-            markup=False,
-            highlight=False,
-        )
+    return np.array(shown), total
+
+
+def _write_document(doc: list, fmt: str) -> None:  # type: ignore[type-arg]
+    from nncalc.render.document import to_latex, to_markdown
+
+    sys.stdout.write(to_markdown(doc) if fmt == "markdown" else to_latex(doc))
 
 
 def _stream(batches: Iterator[np.ndarray], render: Callable[[np.ndarray, int], str], header: str = "") -> None:
@@ -289,6 +344,7 @@ def activations(
         Optional[Path],
         typer.Option(metavar="FILE", help="Write the plot as a picture (.png or .svg).", show_default=False),
     ] = None,
+    format: TableFormat = None,
     json: JsonOption = False,
     precision: Annotated[int, typer.Option(min=1, max=17, help="Significant digits shown in tables.")] = 10,
 ) -> None:
@@ -302,6 +358,7 @@ def activations(
     from nncalc.inputs import parse_option_number, parse_range
 
     with _reported():
+        json = _choose_format(format, TABLE_FORMATS, json=json) == "json"
         if plot and json:
             raise InputError("--plot draws in the terminal and cannot go with --json; use --save FILE")
         chosen = registry.select(only) if only else list(registry.definitions())
@@ -347,6 +404,7 @@ def activations(
         "  nncalc collapse                        # the bundled linear-stack example\n\n"
         "  nncalc collapse net.yaml --input 1,2\n\n"
         "  nncalc collapse net.yaml --json\n\n"
+        "  nncalc collapse --format latex > example3.tex\n\n"
         "  nncalc collapse net.yaml --write reduced.yaml"
     )
 )
@@ -356,6 +414,7 @@ def collapse(
         Optional[str],
         _input_option("The input to check both paths on (default: the spec's input, else all ones)."),
     ] = None,
+    format: CollapseFormat = None,
     json: JsonOption = False,
     write: Annotated[
         Optional[Path],
@@ -383,6 +442,7 @@ def collapse(
     from nncalc.spec import load_spec, to_yaml
 
     with _reported():
+        fmt = _choose_format(format, COLLAPSE_FORMATS, json=json)
         net = load_spec(spec, allow_outside=allow_outside_paths)
         x = _inputs(net, [input] if input is not None else None, default=np.ones(net.nin))[0]
         c = maths.collapse(net)
@@ -392,14 +452,20 @@ def collapse(
             before, after = len(net.layers), len(c.reduced.layers)
             note = f"Reduced by nncalc collapse from {net.source}: {before} layers -> {after}."
             _write_file(write, to_yaml(c.reduced, comment=note))
-    if json:
+    if fmt == "json":
         from nncalc.render.data import collapse_record, dumps
 
         _write_lines(iter([dumps(collapse_record(c, chk, search))]))
-    else:
+    elif fmt == "table":
         from nncalc.render.table import collapse_view
 
         collapse_view(_console(), c, chk, search, precision=precision)
+    else:
+        from nncalc.engine import forward as run
+        from nncalc.render.worked import collapse_doc
+
+        doc = collapse_doc(c, chk, search, run(net, x), run(c.reduced, x), precision)
+        _write_document(doc, fmt)
     if write is not None:
         typer.echo(f"wrote {write}: {len(c.reduced.layers)} layer(s)", err=True)
 
@@ -412,11 +478,17 @@ def _write_file(path: Path, text: str) -> None:
 
 
 @app.command(epilog="[bold]Examples[/bold]\n\n  nncalc validate net.yaml\n\n  nncalc validate two-layer --json")
-def validate(spec: SpecArgument, json: JsonOption = False, allow_outside_paths: AllowOutsideOption = False) -> None:
+def validate(
+    spec: SpecArgument,
+    format: TableFormat = None,
+    json: JsonOption = False,
+    allow_outside_paths: AllowOutsideOption = False,
+) -> None:
     """Check a spec and print a summary: each layer's shape, parameter count and weight files."""
     from nncalc.spec import load_spec
 
     with _reported():
+        json = _choose_format(format, TABLE_FORMATS, json=json) == "json"
         net = load_spec(spec, allow_outside=allow_outside_paths)
     if json:
         from nncalc.render.data import dumps, summary_record
@@ -429,12 +501,13 @@ def validate(spec: SpecArgument, json: JsonOption = False, allow_outside_paths: 
 
 
 @app.command(epilog="[bold]Examples[/bold]\n\n  nncalc examples\n\n  nncalc forward neuron")
-def examples(json: JsonOption = False) -> None:
+def examples(format: TableFormat = None, json: JsonOption = False) -> None:
     """List the bundled example networks, usable by name in place of a spec file."""
     from nncalc.spec import EXAMPLES_DIR, example_names, load_spec
 
     rows = []
     with _reported():
+        json = _choose_format(format, TABLE_FORMATS, json=json) == "json"
         for name in example_names():
             net = load_spec(name)
             shape = " → ".join(str(s) for s in (net.nin, *(layer.nout for layer in net.layers)))

@@ -6,6 +6,24 @@ from typing import Sequence
 
 MAX_TERMS = 8  # a weighted sum with more inputs than this is shortened
 HEAD, TAIL = 3, 2  # terms kept at each end of a shortened sum
+SMALL = 4  # products of matrices up to 4x4 are written out entry by entry
+MAX_UNITS = 32  # a layer with more units shows the first and last SHOWN_UNITS // 2
+SHOWN_UNITS = 16
+
+
+def shown_units(n: int, show_all: bool = False) -> tuple[list[int], int]:
+    """The unit indices to show of a layer of ``n``, and how many are left out between.
+
+    >>> shown_units(3)
+    ([0, 1, 2], 0)
+    >>> units, hidden = shown_units(40)
+    >>> units[:9], hidden
+    ([0, 1, 2, 3, 4, 5, 6, 7, 32], 24)
+    """
+    if show_all or n <= MAX_UNITS:
+        return list(range(n)), 0
+    half = SHOWN_UNITS // 2
+    return [*range(half), *range(n - half, n)], n - SHOWN_UNITS
 
 
 def fmt(x: float, precision: int = 10) -> str:
@@ -35,11 +53,14 @@ def weighted_sum(
     b: float | None,
     precision: int = 10,
     max_terms: int = MAX_TERMS,
+    number=None,  # type: ignore[no-untyped-def]
+    gap: str = "… {n} more terms …",
 ) -> str:
     """``w . x + b`` written out as the seed writes it; ``b=None`` leaves the bias out.
 
     A negative bias is bracketed like the weights. More than ``max_terms`` inputs are
-    shortened to the first and last few terms.
+    shortened to the first and last few terms, with ``gap`` between. ``number`` formats
+    each number (default: :func:`fmt` at ``precision``).
 
     >>> weighted_sum([0.7, -0.3, 0.5], [0.1, 0.8, 0.7], 0.1)
     '(0.7)(0.1) + (-0.3)(0.8) + (0.5)(0.7) + 0.1'
@@ -48,10 +69,11 @@ def weighted_sum(
     >>> weighted_sum(range(10), range(10), None)
     '(0)(0) + (1)(1) + (2)(2) + … 5 more terms … + (8)(8) + (9)(9)'
     """
-    terms = [f"({fmt(wi, precision)})({fmt(xi, precision)})" for wi, xi in zip(w, x)]
+    show = number or (lambda v: fmt(v, precision))
+    terms = [f"({show(wi)})({show(xi)})" for wi, xi in zip(w, x)]
     if len(terms) > max_terms:
         hidden = len(terms) - HEAD - TAIL
-        terms = [*terms[:HEAD], f"… {hidden} more terms …", *terms[-TAIL:]]
+        terms = [*terms[:HEAD], gap.format(n=hidden), *terms[-TAIL:]]
     if b is not None:
-        terms.append(f"({fmt(b, precision)})" if b < 0 else fmt(b, precision))
+        terms.append(f"({show(b)})" if b < 0 else show(b))
     return " + ".join(terms)

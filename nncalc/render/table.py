@@ -19,19 +19,7 @@ if TYPE_CHECKING:
     from nncalc.activations import ActivationDef, Saturation
     from nncalc.collapse import Check, Collapse, Product, WitnessSearch
     from nncalc.engine import Trace
-from nncalc.render.numbers import fmt, vector, weighted_sum
-
-MAX_UNITS = 32  # a layer with more units shows the first and last SHOWN_UNITS // 2
-SHOWN_UNITS = 16
-
-
-def _shown_units(n: int, show_all: bool) -> tuple[list[int], int]:
-    """The unit indices to show, and how many are left out in the middle."""
-    if show_all or n <= MAX_UNITS:
-        return list(range(n)), 0
-    half = SHOWN_UNITS // 2
-    return [*range(half), *range(n - half, n)], n - SHOWN_UNITS
-
+from nncalc.render.numbers import SMALL, fmt, shown_units, vector, weighted_sum
 
 def forward_tables(
     console: Console,
@@ -62,7 +50,7 @@ def forward_tables(
             table.add_column("z = Wx + b, term by term")
             table.add_column("z", justify="right")
             table.add_column(f"a = {layer.activation.name}(z)", justify="right")
-            units, hidden = _shown_units(layer.nout, show_all)
+            units, hidden = shown_units(layer.nout, show_all)
             for j in units:
                 if hidden and j == units[len(units) // 2]:
                     table.add_row(
@@ -130,7 +118,6 @@ def examples_table(console: Console, rows: Iterable[tuple[str, str, str]]) -> No
 
 # ----------------------------------------------------------------------------- collapse
 
-SMALL = 4  # products of matrices up to 4x4 are written out entry by entry
 MAX_COLUMNS = 8  # wider matrices show their first columns only
 
 
@@ -169,7 +156,7 @@ def _matrix_table(title: str, W: np.ndarray, b: np.ndarray | None, precision: in
         table.add_column(f"… {cols - shown_cols} more")
     if b is not None:
         table.add_column("b'", justify="right")
-    units, hidden = _shown_units(rows, False)
+    units, hidden = shown_units(rows, False)
     for r in units:
         if hidden and r == units[len(units) // 2]:
             table.add_row(Text("…"), Text(f"{hidden} more rows", style="italic"))

@@ -1,0 +1,337 @@
+"""Worked examples, step by step as the textbook writes them, from a Trace or a Collapse.
+
+They are built as documents (:mod:`nncalc.render.document`) and written as Markdown or
+LaTeX. Every number comes from the engine's Trace; nothing is computed here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from nncalc.render.document import Block, Heading, Math, Para, latex_text
+from nncalc.render.numbers import SMALL, fmt, shown_units, weighted_sum
+
+if TYPE_CHECKING:
+    from nncalc.activations import Activation
+    from nncalc.collapse import Check, Collapse, Product, WitnessSearch
+    from nncalc.engine import Trace
+    from nncalc.network import Layer, Network
+
+MAX_SHOWN = 8  # matrices and vectors longer than this show their ends around dots
+MAX_NAMED = 10  # units named in a sentence before "and N more"
+
+_OPERATORS = {
+    "relu": r"\operatorname{ReLU}",
+    "leaky_relu": r"\operatorname{LeakyReLU}",
+    "sigmoid": r"\sigma",
+    "tanh": r"\tanh",
+    "softmax": r"\operatorname{softmax}",
+}
+_PROSE = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "gelu": "GELU", "selu": "SELU", "elu": "ELU"}
+
+
+def tex_number(x: float, precision: int = 10) -> str:
+    r"""A number for LaTeX maths: ``1e-20`` becomes ``1 \times 10^{-20}``.
+
+    >>> tex_number(0.28), tex_number(-2.5e-7)
+    ('0.28', '-2.5 \\times 10^{-7}')
+    """
+    s = fmt(x, precision)
+    if "e" in s:
+        mantissa, exponent = s.split("e")
+        return f"{mantissa} \\times 10^{{{int(exponent)}}}"
+    return s
+
+
+def _elide(n: int) -> list[int | None]:
+    """Indices to show of ``n``, None where the middle is left out."""
+    if n <= MAX_SHOWN:
+        return list(range(n))
+    half = MAX_SHOWN // 2
+    return [*range(half), None, *range(n - half, n)]
+
+
+def bmatrix(cells: Sequence[Sequence[str]]) -> str:
+    """A LaTeX bmatrix of already formatted cells, large ones shortened with dots."""
+    rows, cols = len(cells), len(cells[0])
+    lines = []
+    for r in _elide(rows):
+        if r is None:
+            lines.append(" & ".join(r"\ddots" if c is None else r"\vdots" for c in _elide(cols)))
+        else:
+            lines.append(" & ".join(r"\cdots" if c is None else cells[r][c] for c in _elide(cols)))
+    return r"\begin{bmatrix} " + r" \\ ".join(lines) + r" \end{bmatrix}"
+
+
+def matrix(M: np.ndarray, precision: int) -> str:
+    return bmatrix([[tex_number(v, precision) for v in row] for row in np.atleast_2d(M)])
+
+
+def column(v: Sequence[float] | np.ndarray, precision: int) -> str:
+    return bmatrix([[tex_number(x, precision)] for x in v])
+
+
+def _operator(act: Activation) -> str:
+    name = act.name
+    return _OPERATORS.get(name, r"\operatorname{" + latex_text(name) + "}")
+
+
+def _prose(act: Activation) -> str:
+    text = _PROSE.get(act.name, act.name.replace("_", " "))
+    if act.params:
+        text += " (" + ", ".join(f"{k} = {v:g}" for k, v in act.params) + ")"
+    return text
+
+
+def _units(n: int) -> str:
+    return f"{n} unit{'s' if n != 1 else ''}"
+
+
+def _names(numbers: list[int]) -> str:
+    shown = [str(n) for n in numbers[:MAX_NAMED]]
+    more = len(numbers) - len(shown)
+    if more:
+        return ", ".join(shown) + f" and {more} more"
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _given(net: Network, precision: int) -> list[Block]:
+    doc: list[Block] = [Heading("Given", 3)]
+    for k, layer in enumerate(net.layers, 1):
+        doc.append(Para(f"Layer {k} ({layer.name}), {_units(layer.nout)}, {_prose(layer.activation)}:"))
+        tex = f"W^{{({k})}} = {matrix(layer.W, precision)}"
+        if layer.has_bias:
+            tex += rf", \quad \mathbf{{b}}^{{({k})}} = {column(layer.b, precision)}"
+        doc.append(Math(tex))
+    return doc
+
+
+def _sub(symbol: str, i: int) -> str:
+    """``z_1``, ``z_{12}``: braces only where LaTeX needs them, as the seed writes it."""
+    return f"{symbol}_{i}" if i < 10 else f"{symbol}_{{{i}}}"
+
+
+def layer_steps(
+    layer: Layer,
+    k: int,
+    x: np.ndarray,
+    z: np.ndarray,
+    a: np.ndarray,
+    step: int,
+    precision: int,
+    show_all: bool,
+    mark: str = "",
+) -> tuple[list[Block], int]:
+    """One layer's worked steps: each weighted sum term by term, then the activation.
+
+    ``x`` is what the layer multiplies (the input, or the layer before's ``a``); ``z`` and
+    ``a`` are the layer's values from the Trace; ``mark`` (a prime) sets the symbols of a
+    collapsed network apart. Returns the blocks and the next step number.
+    """
+    doc: list[Block] = [Heading(f"Step {step}: layer {k} ({layer.name}), weighted sums", 4)]
+    step += 1
+    W, b, zs, a_ = (f"{s}{mark}^{{({k})}}" for s in ("W", r"\mathbf{b}", r"\mathbf{z}", r"\mathbf{a}"))
+    previous = r"\mathbf{x}" if k == 1 else rf"\mathbf{{a}}{mark}^{{({k - 1})}}"
+    doc.append(Math(f"{zs} = {W} {previous}" + (f" + {b}" if layer.has_bias else "")))
+    lines = []
+    units, hidden = shown_units(layer.nout, show_all)
+    for j in units:
+        if hidden and j == units[len(units) // 2]:
+            lines.append(rf"&\;\vdots \quad \text{{({hidden} more units)}}")
+        terms = weighted_sum(
+            layer.W[j],
+            x,
+            layer.b[j] if layer.has_bias else None,
+            number=lambda v: tex_number(v, precision),
+            gap=r"\underbrace{{\cdots}}_{{\text{{{n} more}}}}",
+        )
+        lines.append(f"{_sub('z', j + 1)}{mark}^{{({k})}} &= {terms} = {tex_number(z[j], precision)}")
+    doc.append(Math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"))
+
+    act = layer.activation
+    if act.is_identity:
+        doc.append(Para("The activation is linear, so ", Math(f"{a_} = {zs}"), "."))
+        return doc, step
+    doc.append(Heading(f"Step {step}: apply {_prose(act)}", 4))
+    step += 1
+    op = _operator(act)
+    if act.definition.elementwise:
+        if act.name == "relu":
+            applied = [[rf"\max(0, {tex_number(v, precision)})"] for v in z]
+        else:
+            applied = [[rf"{op}({tex_number(v, precision)})"] for v in z]
+        middle = f" = {bmatrix(applied)}"
+    else:
+        middle = ""
+    doc.append(Math(f"{a_} = {op}({zs}){middle} = {column(a, precision)}"))
+    return doc, step
+
+
+def _firing(net: Network, trace: Trace, i: int) -> list[Block]:
+    """Which ReLU units fired (z > 0) and which output 0, layer by layer."""
+    doc: list[Block] = []
+    for k, (layer, lt) in enumerate(zip(net.layers, trace.layers), 1):
+        if layer.activation.name != "relu":
+            continue
+        dead = [j + 1 for j, v in enumerate(lt.z[i]) if v <= 0]
+        where = f"layer {k} ({layer.name})"
+        if not dead:
+            everyone = "the unit" if layer.nout == 1 else f"all {layer.nout} units"
+            doc.append(Para(f"In {where}, {everyone} fired: z > 0, so ReLU passed z through."))
+        elif len(dead) == layer.nout == 1:
+            doc.append(Para(f"In {where}, z ≤ 0, so ReLU output 0: the unit did not fire for this input."))
+        else:
+            doc.append(
+                Para(
+                    f"In {where}, unit{'s' if len(dead) > 1 else ''} {_names(dead)} had z ≤ 0, "
+                    f"so ReLU output 0: {'they' if len(dead) > 1 else 'it'} did not fire. "
+                    f"The other {layer.nout - len(dead)} fired."
+                )
+            )
+    return doc
+
+
+def _describe(net: Network) -> Para:
+    parts = [f"{net.nin} input{'s' if net.nin != 1 else ''}"]
+    for k, layer in enumerate(net.layers, 1):
+        parts.append(f"layer {k} ({layer.name}): {_units(layer.nout)}, {_prose(layer.activation)}")
+    return Para("Network: " + "; then ".join(parts) + ".")
+
+
+def _output(y: np.ndarray, precision: int) -> Para:
+    if len(y) == 1:
+        return Para("The network outputs ", Math(rf"\hat{{y}} = {tex_number(y[0], precision)}"), ".")
+    return Para("The network outputs ", Math(rf"\hat{{\mathbf{{y}}}} = {column(y, precision)}"), ".")
+
+
+def forward_doc(
+    net: Network, trace: Trace, precision: int = 10, show_all: bool = False, total: int | None = None
+) -> list[Block]:
+    """The forward pass of every input in ``trace``, worked out like the seed's Example 2."""
+    n = len(trace.x)
+    total = total or n
+    doc: list[Block] = [Heading(f"Forward pass: {net.name or net.source}", 2), _describe(net)]
+    doc += _given(net, precision)
+    for i in range(n):
+        if total > 1:
+            doc.append(Heading(f"Input {i + 1} of {total:,}", 3))
+        doc.append(Para("Input:"))
+        doc.append(Math(rf"\mathbf{{x}} = {column(trace.x[i], precision)}"))
+        step = 1
+        for k, (layer, lt) in enumerate(zip(net.layers, trace.layers), 1):
+            blocks, step = layer_steps(
+                layer, k, trace.inputs_to(k - 1)[i], lt.z[i], lt.a[i], step, precision, show_all
+            )
+            doc += blocks
+        doc.append(_output(trace.output[i], precision))
+        doc += _firing(net, trace, i)
+    if total > n:
+        doc.append(Para(f"… and {total - n:,} more inputs, not worked out here: --csv or --json print every output."))
+    return doc
+
+
+def _product(p: Product, precision: int, small: bool) -> str:
+    """``W_2 W_1 = [entries written out] = [values]``, as the seed's Example 3."""
+    left, right = latex_text(p.left_name), latex_text(p.right_name)
+    tex = rf"W_{{\text{{{left}}}}} W_{{\text{{{right}}}}}"
+    if small:
+        rows, cols = p.result.shape
+        written = [
+            [
+                " + ".join(
+                    f"({tex_number(p.left[r, t], precision)})({tex_number(p.right[t, c], precision)})"
+                    for t in range(p.left.shape[1])
+                )
+                for c in range(cols)
+            ]
+            for r in range(rows)
+        ]
+        tex += f" = {bmatrix(written)}"
+    return tex + f" = {matrix(p.result, precision)}"
+
+
+def collapse_doc(
+    c: Collapse,
+    chk: Check,
+    search: WitnessSearch | None,
+    layered: Trace,
+    collapsed: Trace,
+    precision: int = 10,
+) -> list[Block]:
+    """Both paths on one input, the merged weights, and the verdict (or a witness)."""
+    net = c.original
+    before, after = len(net.layers), len(c.reduced.layers)
+    doc: list[Block] = [Heading(f"Collapsing linear layers: {net.name or net.source}", 2), _describe(net)]
+    doc += _given(net, precision)
+    doc.append(Para("Input:"))
+    doc.append(Math(rf"\mathbf{{x}} = {column(chk.input, precision)}"))
+
+    doc.append(Heading(f"{before} separate layer{'s' if before != 1 else ''}", 3))
+    step = 1
+    for k, (layer, lt) in enumerate(zip(net.layers, layered.layers), 1):
+        blocks, step = layer_steps(layer, k, layered.inputs_to(k - 1)[0], lt.z[0], lt.a[0], step, precision, False)
+        doc += blocks
+    doc.append(_output(chk.layered, precision))
+
+    if after < before:
+        doc.append(Heading(f"{after} layer{'s' if after != 1 else ''}: linear runs merged", 3))
+        for group, layer, products in zip(c.groups, c.reduced.layers, c.products):
+            if len(group) < 2:
+                continue
+            doc.append(
+                Para(f"{layer.name}: {len(group)} linear layers become one, ", Math(rf"W' = W_{len(group)} \cdots W_1"), ".")
+            )
+            for p in products:
+                small = max(*p.left.shape, *p.right.shape) <= SMALL
+                doc.append(Math(_product(p, precision, small)))
+            if layer.has_bias:
+                doc.append(Math(rf"\mathbf{{b}}' = {column(layer.b, precision)}"))
+        step = 1
+        for k, (layer, lt) in enumerate(zip(c.reduced.layers, collapsed.layers), 1):
+            blocks, step = layer_steps(
+                layer, k, collapsed.inputs_to(k - 1)[0], lt.z[0], lt.a[0], step, precision, False, mark="'"
+            )
+            doc += blocks
+        doc.append(_output(chk.collapsed, precision))
+
+    doc.append(Heading("Verdict", 3))
+    if c.collapsible:
+        (layer,) = c.reduced.layers
+        doc.append(
+            Para(
+                f"Same result: {before} linear layer{'s' if before != 1 else ''} = 1 linear layer "
+                f"({layer.nout}×{layer.nin}), ",
+                Math(rf"W' = W_{before} \cdots W_1"),
+                f". The two paths differ by at most {fmt(chk.max_abs_diff, 3)}.",
+            )
+        )
+        return doc
+    blocking = [f"{l.name} ({_prose(l.activation)})" for l in net.layers if l.name in c.blocking]
+    doc.append(
+        Para(
+            f"The network does not collapse to one linear layer: "
+            f"{'layers' if len(blocking) > 1 else 'layer'} {', '.join(blocking)} "
+            f"{'are' if len(blocking) > 1 else 'is'} nonlinear. {before} layers → {after}."
+        )
+    )
+    w = search.witness if search else None
+    if search is not None and w is None:
+        doc.append(
+            Para(
+                f"No witness was found: the network behaves linearly on every input tried "
+                f"({search.pairs_tried:,} pairs around x, up to {fmt(max(search.scales), 3)}× its size away)."
+            )
+        )
+    elif w is not None:
+        doc.append(Para("A witness: every linear (affine) map f has f((x1 + x2)/2) = (f(x1) + f(x2))/2, but here"))
+        doc.append(
+            Math(
+                rf"\mathbf{{x}}_1 = {column(w.x1, precision)}, \quad \mathbf{{x}}_2 = {column(w.x2, precision)}, \quad "
+                rf"f\left(\tfrac{{\mathbf{{x}}_1 + \mathbf{{x}}_2}}{{2}}\right) = {column(w.midpoint_output, precision)} "
+                rf"\neq \tfrac{{f(\mathbf{{x}}_1) + f(\mathbf{{x}}_2)}}{{2}} = {column(w.average_output, precision)}"
+            )
+        )
+        doc.append(Para(f"They differ by {fmt(w.gap, 3)}: no linear map does that."))
+    return doc
