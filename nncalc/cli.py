@@ -477,6 +477,136 @@ def _write_file(path: Path, text: str) -> None:
         raise NncalcError(f"cannot write the file: {e.strerror}", source=str(path)) from None
 
 
+@app.command(
+    epilog=(
+        "[bold]Examples[/bold]\n\n"
+        "  nncalc graph two-layer\n\n"
+        "  nncalc graph net.yaml --format dot | dot -Tsvg > net.svg\n\n"
+        "  nncalc graph net.yaml --no-weights"
+    )
+)
+def graph(
+    spec: SpecArgument,
+    format: GraphFormat = None,
+    weights: Annotated[bool, typer.Option("--weights/--no-weights", help="Label edges with weights and units with biases.")] = True,
+    precision: Annotated[int, typer.Option(min=1, max=17, help="Significant digits of the weights shown.")] = 4,
+    allow_outside_paths: AllowOutsideOption = False,
+) -> None:
+    """Draw a network as a Mermaid flowchart (like the textbook's) or Graphviz DOT.
+
+    Layers of more than 12 units are drawn as one box, so the picture stays readable.
+    """
+    from nncalc.render.graph import build, to_dot, to_mermaid
+    from nncalc.spec import load_spec
+
+    with _reported():
+        fmt = _choose_format(format, GRAPH_FORMATS)
+        net = load_spec(spec, allow_outside=allow_outside_paths)
+    model = build(net, weights=weights, precision=precision)
+    sys.stdout.write(to_mermaid(model) if fmt == "mermaid" else to_dot(model))
+
+
+MAX_INIT_PARAMETERS = 1_000_000  # larger networks belong in weight files, not YAML
+
+
+@app.command(
+    epilog=(
+        "[bold]Examples[/bold]\n\n"
+        "  nncalc init 2,3,1 > net.yaml\n\n"
+        "  nncalc init 2,3,1 --activation relu --output linear --seed 0 > net.yaml\n\n"
+        "  nncalc init 4,16,16,3 --activation tanh --output softmax --init xavier"
+    )
+)
+def init(
+    sizes: Annotated[str, typer.Argument(metavar="SIZES", help="Layer sizes from input to output, like 2,3,1.", show_default=False)],
+    activation: Annotated[str, typer.Option(help="Activation of the hidden layers.")] = "relu",
+    output: Annotated[str, typer.Option(help="Activation of the output layer.")] = "linear",
+    init_: Annotated[
+        Optional[str],
+        typer.Option(
+            "--init",
+            metavar="NAME",
+            help="Weight initialiser: he, xavier, uniform or zeros (default: he for relu and leaky_relu hidden layers, else xavier).",
+            show_default=False,
+        ),
+    ] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Seed of the random weights, for the same spec every time.", show_default=False)] = None,
+    digits: Annotated[int, typer.Option(min=1, max=17, help="Significant digits of each weight.")] = 4,
+) -> None:
+    """Write a new spec with random weights: a valid, commented starting point."""
+    import numpy as np
+
+    from nncalc import activations as registry
+    from nncalc.initializers import INITIALIZERS, default_for, initialize
+    from nncalc.network import Layer, Network, frozen, round_significant
+    from nncalc.spec import to_yaml
+
+    with _reported():
+        n = _parse_sizes(sizes)
+        for option, name in (("--activation", activation), ("--output", output)):
+            if name not in registry.REGISTRY:
+                raise InputError(f"{option} '{name}': unknown activation; known: {registry.known_names()}")
+        method = init_ or default_for(registry.REGISTRY[activation].name)
+        if method not in INITIALIZERS:
+            raise InputError(f"--init '{method}': expected one of {', '.join(INITIALIZERS)}")
+        count = sum(i * o + o for i, o in zip(n, n[1:]))
+        if count > MAX_INIT_PARAMETERS:
+            raise InputError(
+                f"{sizes} has {count:,} parameters; init writes at most {MAX_INIT_PARAMETERS:,} into YAML "
+                "(save larger weights as .npy files and name them in the spec)"
+            )
+    hidden = len(n) - 2
+    layers = []
+    for k, (W, b) in enumerate(initialize(n, method, seed), 1):
+        last = k == len(n) - 1
+        name = "output" if last else ("hidden" if hidden == 1 else f"hidden{k}")
+        act = registry.get(output if last else activation)
+        layers.append(Layer(name, frozen(round_significant(W, digits)), frozen(round_significant(b, digits)), act))
+    net = Network(tuple(layers), name=f"{'-'.join(map(str, n))} network", input=frozen(np.ones((1, n[0]))))
+    how = {
+        "he": "He-normal weights (standard deviation sqrt(2 / inputs)), zero biases",
+        "xavier": "Xavier-normal weights (standard deviation sqrt(2 / (inputs + units))), zero biases",
+        "uniform": "weights and biases uniform on ±1/sqrt(inputs), as PyTorch's nn.Linear",
+        "zeros": "all weights and biases 0",
+    }[method]
+    comment = (
+        f"A {'-'.join(map(str, n))} network written by nncalc init: {how}"
+        f"{f', seed {seed}' if seed is not None else ''}.\n"
+        f"The input below is a placeholder: change it, or run with --input.\n"
+        f"Check it with `nncalc validate FILE`; run it with `nncalc forward FILE`."
+    )
+    sys.stdout.write(to_yaml(net, comment=comment))
+
+
+def _parse_sizes(text: str) -> list[int]:
+    sizes = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit() or int(part) < 1:
+            raise InputError(f"SIZES '{text}': '{part}' is not a whole number of units, 1 or more")
+        sizes.append(int(part))
+    if len(sizes) < 2:
+        raise InputError(f"SIZES '{text}': give at least two sizes, inputs and outputs, like 2,3,1")
+    return sizes
+
+
+@app.command(
+    epilog=(
+        "[bold]Examples[/bold]\n\n"
+        "  nncalc schema > nncalc.schema.json\n\n"
+        "  then put this first line in a spec, for an editor's YAML support:\n\n"
+        "  # yaml-language-server: $schema=./nncalc.schema.json"
+    )
+)
+def schema() -> None:
+    """Print the JSON Schema of the spec format, for editors and other tools."""
+    import json as json_module
+
+    from nncalc.spec import json_schema
+
+    sys.stdout.write(json_module.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n")
+
+
 @app.command(epilog="[bold]Examples[/bold]\n\n  nncalc validate net.yaml\n\n  nncalc validate two-layer --json")
 def validate(
     spec: SpecArgument,

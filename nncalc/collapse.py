@@ -15,7 +15,7 @@ import numpy as np
 from nncalc import activations
 from nncalc.engine import forward
 from nncalc.errors import ComputeError
-from nncalc.network import Layer, Network, frozen
+from nncalc.network import Layer, Network, frozen, round_significant
 
 @dataclass(frozen=True)
 class Product:
@@ -192,17 +192,9 @@ def find_witness(net: Network, x0: np.ndarray, seed: int = 0) -> WitnessSearch:
         best = int(np.argmax(rel))
         if rel[best] >= WITNESS_RELATIVE_GAP:
             a, b = x1[best], x2[best]
-            ra, rb = _round(a), _round(b)
+            ra, rb = round_significant(a, 3), round_significant(b, 3)
             if is_witness(net, ra, rb):
                 a, b = ra, rb
             m, v, _ = _gaps(net, a[None], b[None])
             return WitnessSearch(Witness(a, b, m[0], v[0]), tried, SEARCH_SCALES[: i + 1])
     return WitnessSearch(None, tried, SEARCH_SCALES)
-
-
-def _round(x: np.ndarray, digits: int = 3) -> np.ndarray:
-    """Each value to ``digits`` significant digits."""
-    with np.errstate(divide="ignore"):
-        mag = np.floor(np.log10(np.abs(np.where(x == 0, 1.0, x))))
-    factor = 10.0 ** (digits - 1 - mag)
-    return np.round(x * factor) / factor

@@ -20,6 +20,19 @@ def frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def round_significant(x: np.ndarray, digits: int) -> np.ndarray:
+    """Each value rounded to ``digits`` significant digits.
+
+    >>> round_significant(np.array([0.123456, -98765.4, 0.0]), 3).tolist()
+    [0.123, -98800.0, 0.0]
+    """
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        magnitude = np.floor(np.log10(np.abs(np.where(x == 0, 1.0, x))))
+    factor = 10.0 ** (digits - 1 - magnitude)
+    return np.round(x * factor) / factor
+
+
 @dataclass(frozen=True)
 class Layer:
     name: str

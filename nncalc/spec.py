@@ -38,8 +38,26 @@ EXAMPLES_DIR = Path(__file__).parent / "examples"
 MAX_VALUES = 10_000_000  # scalars a spec may expand to, aliases included
 MAX_DEPTH = 8  # a spec needs 6: spec > layers > layer > weights > row > number
 
-TOP_KEYS = ("name", "description", "input", "layers")
-LAYER_KEYS = ("name", "activation", "weights", "bias")
+# The keys a spec may use, with what they hold. The loader accepts exactly these keys, and
+# json_schema() describes them, so the schema and the loader cannot disagree on them.
+TOP_FIELDS = {
+    "name": "The network's name, shown in titles.",
+    "description": "One line about the network, shown by `nncalc examples`.",
+    "input": "A default input, [1, 2], or a batch of them, [[1, 2], [3, 4]].",
+    "layers": "The layers, from the first (which takes the input) to the output layer.",
+}
+LAYER_FIELDS = {
+    "name": "The layer's name (default: layer1, layer2, ...); unique in the spec.",
+    "activation": "A name, like relu, or a mapping with parameters: {name: leaky_relu, alpha: 0.1}.",
+    "weights": "One row per unit, one column per input of the layer; or {file: w.npy}, "
+    "{file: model.npz, key: fc1.weight}, {file: w.csv}.",
+    "bias": "One number per unit (default: zeros); or a file, as for weights.",
+}
+FILE_FIELDS = {
+    "file": "A .npy, .npz, .csv or .tsv file, relative to the spec's folder.",
+    "key": "With an .npz file: the name of the array.",
+}
+TOP_KEYS, LAYER_KEYS, FILE_KEYS = tuple(TOP_FIELDS), tuple(LAYER_FIELDS), tuple(FILE_FIELDS)
 
 _CORE = "tag:yaml.org,2002:"
 _STR, _INT, _FLOAT, _BOOL, _NULL = (_CORE + t for t in ("str", "int", "float", "bool", "null"))
@@ -302,7 +320,7 @@ class _Builder:
 
         Returns the array and a label for messages (``m.npz[fc1.weight]``).
         """
-        fields = self.mapping(node, what, ("file", "key"))
+        fields = self.mapping(node, what, FILE_KEYS)
         if "file" not in fields:
             raise self.error(node, f"{what} needs a 'file', like {{file: w1.npy}}")
         name = self.text(fields["file"], f"{what} file")
@@ -391,7 +409,7 @@ class _Builder:
 
     def _definition(self, node: Node, what: str) -> activations.ActivationDef:
         name = self.text(node, f"{what} name").strip()
-        d = activations.REGISTRY.get(name) or activations.REGISTRY.get(name.lower())
+        d = activations.REGISTRY.get(name)
         if d is None:
             hint = difflib.get_close_matches(name.lower(), activations.REGISTRY, n=1)
             suggest = f"did you mean '{hint[0]}'? " if hint else ""
@@ -508,6 +526,70 @@ class _Builder:
         return np.array(out)
 
 
+def json_schema() -> dict:
+    """A JSON Schema (draft 2020-12) of the spec format, from the loader's own tables.
+
+    It checks structure (keys, types, activation names and parameters); shapes that
+    depend on other layers (columns against units) only the loader can check.
+    """
+    number = {"type": "number"}
+    text = {"type": "string", "minLength": 1}
+    vector = {"type": "array", "items": number, "minItems": 1}
+    matrix = {"type": "array", "items": {"$ref": "#/$defs/vector"}, "minItems": 1}
+    file_ref = {
+        "type": "object",
+        "properties": {k: {**text, "description": d} for k, d in FILE_FIELDS.items()},
+        "required": ["file"],
+        "additionalProperties": False,
+    }
+    names = sorted(activations.REGISTRY)
+    by_name = [
+        {
+            "type": "object",
+            "description": f"{d.name} ({d.pytorch}), with its parameters",
+            "properties": {
+                "name": {"enum": [d.name, *d.aliases]},
+                **{p: {**number, "default": v} for p, v in d.params.items()},
+            },
+            "required": ["name"],
+            "additionalProperties": False,
+        }
+        for d in activations.definitions()
+    ]
+    layer_parts = {
+        "name": text,
+        "activation": {"oneOf": [{"enum": names}, *by_name]},
+        "weights": {"oneOf": [{"$ref": "#/$defs/matrix"}, {"$ref": "#/$defs/file"}]},
+        "bias": {"oneOf": [number, {"$ref": "#/$defs/vector"}, {"$ref": "#/$defs/file"}]},
+    }
+    top_parts = {
+        "name": text,
+        "description": text,
+        "input": {"oneOf": [{"$ref": "#/$defs/vector"}, {"$ref": "#/$defs/matrix"}]},
+        "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}, "minItems": 1},
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "nncalc network spec",
+        "description": "A feed-forward network for nncalc: a = activation(W a_prev + b), layer by layer.",
+        "type": "object",
+        "properties": {k: {**top_parts[k], "description": d} for k, d in TOP_FIELDS.items()},
+        "required": ["layers"],
+        "additionalProperties": False,
+        "$defs": {
+            "vector": vector,
+            "matrix": matrix,
+            "file": file_ref,
+            "layer": {
+                "type": "object",
+                "properties": {k: {**layer_parts[k], "description": d} for k, d in LAYER_FIELDS.items()},
+                "required": ["weights"],
+                "additionalProperties": False,
+            },
+        },
+    }
+
+
 def to_yaml(net: Network, comment: str | None = None) -> str:
     r"""The spec text of ``net``: what :func:`parse_spec` reads back, bit for bit.
 
@@ -519,7 +601,7 @@ def to_yaml(net: Network, comment: str | None = None) -> str:
     layers:
       - name: "h"
         activation: relu
-        weights:
+        weights:  # 1 unit × 2 inputs, one row per unit
           - [0.1, 2.0]
     >>> parse_spec(to_yaml(net)).layers[0].W.tolist()
     [[0.1, 2.0]]
@@ -544,7 +626,12 @@ def to_yaml(net: Network, comment: str | None = None) -> str:
             act_text = f"{{name: {act.name}, {fields}}}"
         else:
             act_text = act.name
-        out += [f"  - name: {json.dumps(layer.name)}", f"    activation: {act_text}", "    weights:"]
+        shape = f"{layer.nout} unit{'s' if layer.nout != 1 else ''} × {layer.nin} input{'s' if layer.nin != 1 else ''}"
+        out += [
+            f"  - name: {json.dumps(layer.name)}",
+            f"    activation: {act_text}",
+            f"    weights:  # {shape}, one row per unit",
+        ]
         out += [f"      - {row(w)}" for w in layer.W]
         if layer.has_bias:
             out.append(f"    bias: {row(layer.b)}")

@@ -7,6 +7,7 @@ import filecmp
 import numpy as np
 import pytest
 
+from nncalc.errors import SpecError
 from nncalc.spec import EXAMPLES_DIR, example_names, parse_spec
 from tests.conftest import ROOT
 
@@ -51,13 +52,18 @@ def test_activation_with_parameters_and_aliases():
         "  - weights: [[1]]\n    activation: {name: leaky_relu, alpha: 0.1}\n"
         "  - weights: [[1]]\n    activation: leaky_relu\n"
         "  - weights: [[1]]\n    activation: identity\n"
-        "  - weights: [[1]]\n    activation: ReLU\n"
+        "  - weights: [[1]]\n    activation: swish\n"
     )
     acts = [layer.activation for layer in net.layers]
     assert acts[0].kwargs == {"alpha": 0.1}
     assert acts[1].kwargs == {"alpha": 0.01}  # PyTorch's default
     assert acts[2].name == "linear"
-    assert acts[3].name == "relu"
+    assert acts[3].name == "silu"
+
+
+def test_activation_names_are_exact_like_every_name_in_a_spec():
+    with pytest.raises(SpecError, match="unknown activation 'ReLU'; did you mean 'relu'"):
+        parse_spec("layers:\n  - weights: [[1]]\n    activation: ReLU\n")
 
 
 def test_single_neuron_scalar_bias_and_batch_input():
