@@ -127,6 +127,13 @@ def _write_lines(lines: Iterator[str]) -> None:
         write(line + "\n")
 
 
+def _write_json(record: object) -> None:
+    """One JSON document on stdout."""
+    from nncalc.render.data import dumps
+
+    sys.stdout.write(dumps(record) + "\n")
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"nncalc {__version__}")
@@ -378,10 +385,9 @@ def activations(
 
             save_plot(save, z, curves, title, "σ'(z)" if derivative else "σ(z)")
         if json:
-            from nncalc.render.data import activations_record, dumps
+            from nncalc.render.data import activations_record
 
-            at_values = (points, values) if points is not None else None
-            _write_lines(iter([dumps(activations_record(rows, at_values))]))
+            _write_json(activations_record(rows, (points, values) if points is not None else None))
         else:
             from nncalc.render import table
 
@@ -453,9 +459,9 @@ def collapse(
             note = f"Reduced by nncalc collapse from {net.source}: {before} layers -> {after}."
             _write_file(write, to_yaml(c.reduced, comment=note))
     if fmt == "json":
-        from nncalc.render.data import collapse_record, dumps
+        from nncalc.render.data import collapse_record
 
-        _write_lines(iter([dumps(collapse_record(c, chk, search))]))
+        _write_json(collapse_record(c, chk, search))
     elif fmt == "table":
         from nncalc.render.table import collapse_view
 
@@ -621,9 +627,9 @@ def validate(
         json = _choose_format(format, TABLE_FORMATS, json=json) == "json"
         net = load_spec(spec, allow_outside=allow_outside_paths)
     if json:
-        from nncalc.render.data import dumps, summary_record
+        from nncalc.render.data import summary_record
 
-        _write_lines(iter([dumps(summary_record(net))]))
+        _write_json(summary_record(net))
     else:
         from nncalc.render.table import summary_table
 
