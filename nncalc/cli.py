@@ -229,9 +229,9 @@ def forward(
             _stream(batches, lambda x, first: outputs_only_lines(x, predict(net, x, first)))
         elif fmt == "json":
             from nncalc.engine import forward as run
-            from nncalc.render.data import dumps, trace_records
+            from nncalc.render.data import trace_lines
 
-            _stream(batches, lambda x, first: "".join(dumps(r) + "\n" for r in trace_records(net, run(net, x, first))))
+            _stream(batches, lambda x, first: trace_lines(net, run(net, x, first)))
         else:
             from nncalc.engine import forward as run
 

@@ -316,3 +316,26 @@ def test_weight_file_shape_errors_name_file_and_key(run, weight_dir, old, new, m
     spec = weight_dir / "net.yaml"
     spec.write_text(SPEC_FROM_FILES.replace(old, new).replace("WEIGHTS", "w1.npy"))
     assert_one_error(run("forward", str(spec)), message)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_ndjson_is_exactly_json_dumps(seed):
+    """The column-wise NDJSON writer against the json module, record by record."""
+    from nncalc.activations import get
+    from nncalc.engine import forward
+    from nncalc.network import Layer, Network
+    from nncalc.render.data import trace_lines, trace_records
+
+    rng = np.random.default_rng(seed)
+    names = ['h "1"', "50% ünits", "out\\put"]
+    acts = [get("leaky_relu", alpha=0.2), get("tanh"), get("softmax")]
+    sizes = [3, 4, 2, 3]
+    net = Network(tuple(
+        Layer(n, rng.normal(size=(o, i)), rng.normal(size=o), a)
+        for n, a, i, o in zip(names, acts, sizes, sizes[1:])
+    ))
+    X = rng.normal(size=(50, 3)) * 10.0 ** rng.integers(-30, 30, size=(50, 1))
+    X[0, 0] = -0.0
+    trace = forward(net, X)
+    want = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in trace_records(net, trace))
+    assert trace_lines(net, trace) == want

@@ -159,12 +159,31 @@ def csv_rows(values: np.ndarray) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _row_texts(values: np.ndarray) -> Iterator[str]:
+    """Each row as its JSON numbers, ``1.0, 0.28``, built a column at a time."""
+    return map(", ".join, zip(*[map(repr, c) for c in values.T.tolist()]))
+
+
+def trace_lines(net: Network, trace: Trace) -> str:
+    """The NDJSON of :func:`trace_records`, byte for byte, written column-wise (much
+    faster than one ``dumps`` per record on long batches)."""
+    pieces = ['{"input": [%s], "layers": [']
+    for k, layer in enumerate(net.layers):
+        head = dumps({"name": layer.name, **_activation(layer)})[:-1].replace("%", "%%")
+        pieces.append(("" if k == 0 else ", ") + head + ', "z": [%s], "a": [%s]}')
+    pieces.append('], "output": [%s]}\n')
+    template = "".join(pieces)
+    columns = [_row_texts(trace.x)]
+    for lt in trace.layers:
+        columns += [_row_texts(lt.z), _row_texts(lt.a)]
+    columns.append(_row_texts(trace.output))
+    return "".join(template % cells for cells in zip(*columns))
+
+
 def outputs_only_lines(x: np.ndarray, y: np.ndarray) -> str:
     """``{"input": [...], "output": [...]}`` per row, as ``dumps`` would write them.
 
     >>> outputs_only_lines(np.array([[1.0, 2.0]]), np.array([[0.28]]))
     '{"input": [1.0, 2.0], "output": [0.28]}\\n'
     """
-    xs = map(", ".join, zip(*[map(repr, c) for c in x.T.tolist()]))
-    ys = map(", ".join, zip(*[map(repr, c) for c in y.T.tolist()]))
-    return "".join(f'{{"input": [{a}], "output": [{b}]}}\n' for a, b in zip(xs, ys))
+    return "".join(f'{{"input": [{a}], "output": [{b}]}}\n' for a, b in zip(_row_texts(x), _row_texts(y)))
