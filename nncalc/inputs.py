@@ -219,7 +219,9 @@ def _ndjson_chunks(f: Iterator[str], width: int, source: str) -> Iterator[np.nda
     """JSON Lines of number lists. Fast path: check each line is one flat list, drop the
     brackets and read the rest as CSV (whose checks then catch true, null, "1" and NaN)."""
     lines = _FlatLists(f, source)
-    yield from _text_chunks(lines, ",", width, source, strip="[]")
+    # One iterator for all chunks: each chunk goes on where the last stopped, and none
+    # goes past the bad line.
+    yield from _text_chunks(iter(lines), ",", width, source, strip="[]")
     if lines.error is not None:  # raised after the rows before the bad line were yielded
         raise lines.error
 

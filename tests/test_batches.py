@@ -339,3 +339,20 @@ def test_fast_ndjson_is_exactly_json_dumps(seed):
     trace = forward(net, X)
     want = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in trace_records(net, trace))
     assert trace_lines(net, trace) == want
+
+
+def test_ndjson_stops_at_the_bad_line(run, tmp_path):
+    path = write(tmp_path, "r.ndjson", '[1, 2]\n{"a": 1}\n[3, 4]\n[5, 6]\n')
+    result = run("forward", "two-layer", "--inputs", path, "--csv", "--no-header")
+    assert result.exit_code == 1
+    np.testing.assert_allclose([float(v) for v in result.stdout.split()], two_layer([[1, 2]])[:, 0], rtol=1e-15)
+    assert "r.ndjson:2:" in result.stderr
+
+
+def test_ndjson_line_numbers_past_the_first_chunk(run, tmp_path):
+    lines = ["[1, 2]\n"] * 70_000
+    lines[-1] = '{"a": 1}\n'  # line 70,000, in the second chunk of 65,536 lines
+    path = write(tmp_path, "long.ndjson", "".join(lines))
+    result = run("forward", "two-layer", "--inputs", path, "--csv", "--no-header")
+    assert result.stderr.splitlines() == [f"error: {path}:70000: expected a list of numbers, like [1, 2], got dict {{\"a\": 1}}"]
+    assert len(result.stdout.splitlines()) == 69_999
