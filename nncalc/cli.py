@@ -121,12 +121,6 @@ def _console() -> Console:
     return Console()
 
 
-def _write_lines(lines: Iterator[str]) -> None:
-    write = sys.stdout.write
-    for line in lines:
-        write(line + "\n")
-
-
 def _write_json(record: object) -> None:
     """One JSON document on stdout."""
     from nncalc.render.data import dumps
@@ -467,11 +461,9 @@ def collapse(
 
         collapse_view(_console(), c, chk, search, precision=precision)
     else:
-        from nncalc.engine import forward as run
         from nncalc.render.worked import collapse_doc
 
-        doc = collapse_doc(c, chk, search, run(net, x), run(c.reduced, x), precision)
-        _write_document(doc, fmt)
+        _write_document(collapse_doc(c, chk, search, precision), fmt)
     if write is not None:
         typer.echo(f"wrote {write}: {len(c.reduced.layers)} layer(s)", err=True)
 
@@ -646,14 +638,10 @@ def examples(format: TableFormat = None, json: JsonOption = False) -> None:
         json = _choose_format(format, TABLE_FORMATS, json=json) == "json"
         for name in example_names():
             net = load_spec(name)
-            shape = " → ".join(str(s) for s in (net.nin, *(layer.nout for layer in net.layers)))
-            rows.append((name, shape, net.description or "", EXAMPLES_DIR / f"{name}.yaml"))
+            rows.append((name, " → ".join(map(str, net.sizes)), net.description or "", EXAMPLES_DIR / f"{name}.yaml"))
     if json:
-        from nncalc.render.data import dumps
-
-        _write_lines(
-            dumps({"name": n, "shape": s, "description": d, "path": str(p)}) for n, s, d, p in rows
-        )
+        for n, s, d, p in rows:
+            _write_json({"name": n, "shape": s, "description": d, "path": str(p)})
     else:
         from nncalc.render.table import examples_table
 

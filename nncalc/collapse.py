@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from nncalc import activations
-from nncalc.engine import forward
+from nncalc.engine import Trace, forward
 from nncalc.errors import ComputeError
 from nncalc.network import Layer, Network, frozen, round_significant
 
@@ -102,11 +102,22 @@ def collapse(net: Network) -> Collapse:
 
 @dataclass(frozen=True)
 class Check:
-    """Both paths evaluated on one input: the original layers and the collapsed ones."""
+    """Both paths evaluated on one input: the traces of the original and collapsed networks."""
 
-    input: np.ndarray
-    layered: np.ndarray
-    collapsed: np.ndarray
+    layered_trace: Trace
+    collapsed_trace: Trace
+
+    @property
+    def input(self) -> np.ndarray:
+        return self.layered_trace.x[0]
+
+    @property
+    def layered(self) -> np.ndarray:
+        return self.layered_trace.output[0]
+
+    @property
+    def collapsed(self) -> np.ndarray:
+        return self.collapsed_trace.output[0]
 
     @property
     def max_abs_diff(self) -> float:
@@ -115,7 +126,7 @@ class Check:
 
 def check(c: Collapse, x: np.ndarray) -> Check:
     x = np.asarray(x, dtype=np.float64).reshape(-1)
-    return Check(x, forward(c.original, x).output[0], forward(c.reduced, x).output[0])
+    return Check(forward(c.original, x), forward(c.reduced, x))
 
 
 # ------------------------------------------------------------------------------ witness

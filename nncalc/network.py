@@ -73,5 +73,10 @@ class Network:
         return self.layers[-1].nout
 
     @property
+    def sizes(self) -> tuple[int, ...]:
+        """Inputs, then each layer's units: (2, 3, 1) for the seed's Example 2."""
+        return (self.nin, *(layer.nout for layer in self.layers))
+
+    @property
     def n_params(self) -> int:
         return sum(layer.n_params for layer in self.layers)

@@ -324,7 +324,7 @@ def test_fast_ndjson_is_exactly_json_dumps(seed):
     from nncalc.activations import get
     from nncalc.engine import forward
     from nncalc.network import Layer, Network
-    from nncalc.render.data import trace_lines, trace_records
+    from nncalc.render.data import trace_lines
 
     rng = np.random.default_rng(seed)
     names = ['h "1"', "50% ünits", "out\\put"]
@@ -337,7 +337,17 @@ def test_fast_ndjson_is_exactly_json_dumps(seed):
     X = rng.normal(size=(50, 3)) * 10.0 ** rng.integers(-30, 30, size=(50, 1))
     X[0, 0] = -0.0
     trace = forward(net, X)
-    want = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in trace_records(net, trace))
+    # The records as the README documents them, built here, one input at a time.
+    records = []
+    for i in range(len(X)):
+        layers = []
+        for layer, lt in zip(net.layers, trace.layers):
+            entry = {"name": layer.name, "activation": layer.activation.name}
+            if layer.activation.params:
+                entry["params"] = dict(layer.activation.params)
+            layers.append({**entry, "z": lt.z[i].tolist(), "a": lt.a[i].tolist()})
+        records.append({"input": X[i].tolist(), "layers": layers, "output": trace.output[i].tolist()})
+    want = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     assert trace_lines(net, trace) == want
 
 

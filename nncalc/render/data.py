@@ -30,19 +30,6 @@ def _activation(layer: Layer) -> dict[str, Any]:
     return out
 
 
-def trace_records(net: Network, trace: Trace) -> Iterator[dict[str, Any]]:
-    """One record per input: ``input``, each layer's ``z`` and ``a``, and ``output``."""
-    for i in range(len(trace.x)):
-        yield {
-            "input": trace.x[i].tolist(),
-            "layers": [
-                {"name": layer.name, **_activation(layer), "z": lt.z[i].tolist(), "a": lt.a[i].tolist()}
-                for layer, lt in zip(net.layers, trace.layers)
-            ],
-            "output": trace.output[i].tolist(),
-        }
-
-
 def summary_record(net: Network) -> dict[str, Any]:
     """What ``validate --json`` prints: the network's shape and parameter counts."""
     return {
@@ -165,8 +152,9 @@ def _row_texts(values: np.ndarray) -> Iterator[str]:
 
 
 def trace_lines(net: Network, trace: Trace) -> str:
-    """The NDJSON of :func:`trace_records`, byte for byte, written column-wise (much
-    faster than one ``dumps`` per record on long batches)."""
+    """One JSON object per input: ``{"input", "layers": [{"name", "activation", "params"?,
+    "z", "a"}], "output"}`` (the README's public keys), the same bytes as ``dumps`` of
+    each record, but written a column at a time, which is much faster on long batches."""
     pieces = ['{"input": [%s], "layers": [']
     for k, layer in enumerate(net.layers):
         head = dumps({"name": layer.name, **_activation(layer)})[:-1].replace("%", "%%")

@@ -74,8 +74,7 @@ def forward_tables(
 
 def summary_table(console: Console, net: Network) -> None:
     """``nncalc validate``: a model summary, layer by layer, with parameter counts."""
-    sizes = " → ".join(str(s) for s in (net.nin, *(layer.nout for layer in net.layers)))
-    console.print(Text(f"{net.name or net.source}: valid, {sizes}"))
+    console.print(Text(f"{net.name or net.source}: valid, {' → '.join(map(str, net.sizes))}"))
     table = Table(show_footer=True)
     table.add_column("#", justify="right")
     table.add_column("layer", footer="total")

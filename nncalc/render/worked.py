@@ -256,12 +256,10 @@ def collapse_doc(
     c: Collapse,
     chk: Check,
     search: WitnessSearch | None,
-    layered: Trace,
-    collapsed: Trace,
     precision: int = 10,
 ) -> list[Block]:
     """Both paths on one input, the merged weights, and the verdict (or a witness)."""
-    net = c.original
+    net, layered, collapsed = c.original, chk.layered_trace, chk.collapsed_trace
     before, after = len(net.layers), len(c.reduced.layers)
     doc: list[Block] = [Heading(f"Collapsing linear layers: {net.name or net.source}", 2), _describe(net)]
     doc += _given(net, precision)
