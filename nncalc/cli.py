@@ -205,6 +205,9 @@ def forward(
 
     with _reported():
         fmt = _choose_format(format, FORWARD_FORMATS, json=json, csv=csv)
+        for flag, given, needs in (("--no-header", no_header, "csv"), ("--outputs-only", outputs_only, "json")):
+            if given and fmt != needs:
+                raise InputError(f"{flag} goes with --{needs} (the output here is {fmt})")
         if input_format is not None and input_format not in FORMATS:
             raise InputError(f"--input-format '{input_format}': expected one of {', '.join(FORMATS)}")
         if spec == "-" and "-" in (inputs or []):

@@ -212,6 +212,9 @@ def test_spec_and_inputs_cannot_both_be_stdin(run):
     "args, message",
     [
         (["--json", "--csv"], "choose one of --json and --csv"),
+        (["--no-header"], "--no-header goes with --csv (the output here is table)"),
+        (["--json", "--no-header"], "--no-header goes with --csv (the output here is json)"),
+        (["--csv", "--outputs-only"], "--outputs-only goes with --json (the output here is csv)"),
         (["--inputs", "x.csv", "--input-format", "xls"], "--input-format 'xls': expected one of csv, tsv, npy, json, ndjson"),
     ],
 )
