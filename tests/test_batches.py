@@ -22,8 +22,13 @@ W2 = np.array([[0.7, -0.3, 0.5]])
 B2 = np.array([0.1])
 
 
+def _dense(X: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    # Each z summed left to right, as written by hand: (w1 x1 + w2 x2 + ...) + b.
+    return np.array([[sum(w * x for w, x in zip(row, xs)) + bi for row, bi in zip(W, b)] for xs in X])
+
+
 def two_layer(X: np.ndarray) -> np.ndarray:
-    return np.maximum(np.asarray(X) @ W1.T + B1, 0) @ W2.T + B2
+    return _dense(np.maximum(_dense(np.asarray(X, dtype=float), W1, B1), 0), W2, B2)
 
 
 ROWS = np.array([[1.0, 2.0], [-3.0, 4.0], [0.5, -0.25], [1e-3, 2e2]])
