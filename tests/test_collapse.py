@@ -13,7 +13,7 @@ from functools import reduce
 import numpy as np
 import pytest
 
-from nncalc.collapse import WITNESS_RELATIVE_GAP
+from nncalc.collapsing import WITNESS_RELATIVE_GAP
 from nncalc.engine import forward
 from nncalc.spec import load_spec
 from tests.conftest import assert_golden
