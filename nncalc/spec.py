@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import stat
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -79,30 +80,60 @@ def example_names() -> list[str]:
     return sorted(p.stem for p in EXAMPLES_DIR.glob("*.yaml"))
 
 
+MAX_SPEC_BYTES = 512 * 1024 * 1024  # far above any spec init writes (about 10 MB)
+
+
 def read_source(arg: str) -> tuple[str, str]:
-    """The text of a spec and the name to report it by: a path, ``-``, or an example."""
+    """The text of a spec and the name to report it by: a path, ``-``, or an example.
+
+    Only regular files are read (a FIFO or a device could block or never end), and only
+    up to MAX_SPEC_BYTES.
+    """
     if arg == "-":
-        try:
-            return sys.stdin.read(), "<stdin>"
-        except UnicodeDecodeError:
-            raise SpecError("standard input is not UTF-8 text", source="<stdin>") from None
-    path = Path(arg)
-    if not path.exists() and arg in example_names():
-        path, source = EXAMPLES_DIR / f"{arg}.yaml", arg
+        data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
+        source = "<stdin>"
     else:
+        path = Path(arg)
         source = arg
+        if "\0" in arg:
+            raise SpecError("a file name cannot hold a NUL character", source=repr(arg)[1:-1])
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            if arg in example_names():
+                path, source = EXAMPLES_DIR / f"{arg}.yaml", arg
+                info = path.stat()
+            else:
+                hint = difflib.get_close_matches(arg, example_names(), n=1)
+                suggest = f"did you mean the example '{hint[0]}'? " if hint else ""
+                raise SpecError(
+                    f"no such file, and no bundled example of that name; {suggest}"
+                    f"(the examples are: {', '.join(example_names())})",
+                    source=source,
+                ) from None
+        except OSError as e:
+            raise SpecError(f"cannot read the file: {e.strerror or e}", source=source) from None
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe or a device?)"
+            raise SpecError(f"cannot read the file: it is {kind}", source=source)
+        if info.st_size > MAX_SPEC_BYTES:
+            raise SpecError(
+                f"the file is {info.st_size:,} bytes; specs are read up to {MAX_SPEC_BYTES:,} "
+                "(keep large weights in .npy files and name them in the spec)",
+                source=source,
+            )
+        try:
+            with path.open("rb") as f:
+                data = f.read(MAX_SPEC_BYTES + 1)
+        except OSError as e:
+            raise SpecError(f"cannot read the file: {e.strerror or e}", source=source) from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError(f"the spec is longer than {MAX_SPEC_BYTES:,} bytes", source=source)
     try:
-        return path.read_bytes().decode("utf-8-sig"), source
-    except FileNotFoundError:
-        raise SpecError(
-            "no such file, and no bundled example of that name "
-            f"(the examples are: {', '.join(example_names())})",
-            source=source,
-        ) from None
+        return data.decode("utf-8-sig"), source
     except UnicodeDecodeError as e:
-        raise SpecError(f"not UTF-8 text (byte {e.start + 1})", source=source) from None
-    except OSError as e:
-        raise SpecError(f"cannot read the file: {e.strerror}", source=source) from None
+        what = "standard input is not" if arg == "-" else "not"
+        raise SpecError(f"{what} UTF-8 text (byte {e.start + 1})", source=source) from None
 
 
 def load_spec(arg: str, allow_outside: bool = False) -> Network:
@@ -130,7 +161,7 @@ def load_spec(arg: str, allow_outside: bool = False) -> Network:
 # node holding their texts and positions, not a node and two marks per number.
 
 try:
-    from yaml import CParser as _EventParser  # libyaml
+    from yaml.cyaml import CParser as _EventParser  # libyaml
 
     def _init_parser(self: object, text: str) -> None:
         _EventParser.__init__(self, text)
@@ -184,7 +215,7 @@ class _Scalars(SequenceNode):
         if event.tag not in (None, "!"):
             self.tags[len(self.texts)] = event.tag
         self.texts.append(event.value)
-        self.styles.append(event.style)
+        self.styles.append(event.style or None)  # libyaml says '' for plain, PyYAML None
         self.places.append(event.start_mark.line)
         self.places.append(event.start_mark.column)
 
@@ -214,6 +245,12 @@ class _Scalars(SequenceNode):
 class _Loader(_EventParser, Composer, Resolver):
     """Events from libyaml (or PyYAML's parser), composed with a depth limit."""
 
+    # libyaml's CParser has a composer of its own, in C; these are PyYAML's, in Python.
+    check_node = Composer.check_node
+    get_node = Composer.get_node
+    get_single_node = Composer.get_single_node
+    compose_document = Composer.compose_document
+
     def __init__(self, text: str) -> None:
         _init_parser(self, text)
         Composer.__init__(self)
@@ -232,6 +269,7 @@ class _Loader(_EventParser, Composer, Resolver):
     def compose_scalar_node(self, anchor):  # type: ignore[no-untyped-def]
         explicit = self.peek_event().tag not in (None, "!")
         node = super().compose_scalar_node(anchor)
+        node.style = node.style or None  # libyaml says '' for plain, PyYAML None
         node.explicit = explicit
         return node
 
@@ -268,8 +306,9 @@ def _position(text: str, index: int) -> tuple[int, int]:
 
 
 def _compose(text: str, source: str) -> Node | None:
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)
         return loader.get_single_node()
     except _TooDeep as e:
         raise SpecError(
@@ -295,7 +334,8 @@ def _compose(text: str, source: str) -> Node | None:
     except yaml.YAMLError as e:
         raise SpecError(f"invalid YAML: {str(e).splitlines()[0]}", source) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 # ------------------------------------------------------------------------- building
