@@ -357,10 +357,11 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
 
 
-# Plain decimal numbers, comma-joined: the fast path for a whole matrix. ASCII digits
-# only; anything else goes the slow way, value by value, for its message.
-_NUMBER = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
-_NUMBERS = re.compile(rf"{_NUMBER}(?:,{_NUMBER})*")
+# The characters of plain decimal numbers: a row of weights made only of these is read by
+# NumPy's parser at once (which refuses malformed ones such as 1e or 1.5.5); anything
+# else goes the slow way, value by value, for its message.
+_DIGITS = b"0123456789+-.eE"
+
 # YAML 1.2's other integer forms, read as YAML 1.2 reads them: 0x1F, 0o17, 0b101, and
 # digits grouped with underscores (1_000). 017 is decimal 17 (parse_number reads it),
 # and YAML 1.1's base-60 integers (1:30 for 90) are refused.
@@ -404,6 +405,7 @@ class _Builder:
         self.base = base
         self.allow_outside = allow_outside
         self.nodes: dict[tuple, Node] = {}
+        self.parsed: dict[int, np.ndarray] = {}  # rows already read, by node
 
     def error(self, node: Node, message: str) -> SpecError:
         m = node.start_mark
@@ -535,19 +537,31 @@ class _Builder:
             return fast
         return np.array([self.number(v, f"{what}[{i}]") for i, v in enumerate(node.value)])
 
-    @staticmethod
-    def fast_numbers(rows: list[Node]) -> np.ndarray | None:
+    def fast_numbers(self, rows: list[Node]) -> np.ndarray | None:
         """All values of these rows (compact, plain, untagged, decimal and finite) at
-        once, or None when any needs the value-by-value path and its messages."""
-        texts: list[str] = []
+        once, or None when any needs the value-by-value path and its messages.
+
+        A row that aliases repeat is read once.
+        """
+        parts: list[np.ndarray] = []
         for row in rows:
-            if not isinstance(row, _Scalars) or row.tags or row.styles.count(None) != len(row):
+            if not isinstance(row, _Scalars):
                 return None
-            texts += row.texts
-        if not _NUMBERS.fullmatch(",".join(texts)):
-            return None
-        values = np.array(texts, dtype=np.float64)
-        return values if np.isfinite(values).all() else None
+            values = self.parsed.get(id(row))
+            if values is None:
+                if row.tags or row.styles.count(None) != len(row):
+                    return None
+                try:
+                    if "".join(row.texts).encode("ascii").translate(None, _DIGITS):
+                        return None
+                    values = np.array(row.texts, dtype=np.float64)
+                except (UnicodeEncodeError, ValueError):
+                    return None
+                if not np.isfinite(values).all():
+                    return None
+                self.parsed[id(row)] = values
+            parts.append(values)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def matrix(self, node: Node, what: str) -> np.ndarray:
         example = "weights: [[0.5, -0.2, 0.8]]"
