@@ -17,7 +17,7 @@ from nncalc.collapsing import WITNESS_RELATIVE_GAP
 from nncalc.engine import forward
 from nncalc.spec import load_spec
 from tests.conftest import assert_golden
-from tests.test_errors import assert_one_error
+from tests.conftest import assert_one_error
 
 
 def spec_text(layers, input=None) -> str:

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-
-def assert_one_error(result, *fragments: str) -> str:
-    assert result.exit_code == 1, result.output
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
-    return lines[0]
+from tests.conftest import assert_one_error  # noqa: F401  (other modules import it from here too)
 
 
 BAD_SPECS = [

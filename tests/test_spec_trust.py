@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.test_errors import assert_one_error
+from tests.conftest import assert_one_error
 
 
 @pytest.mark.parametrize(
