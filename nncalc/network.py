@@ -68,6 +68,9 @@ class Layer:
     def __repr__(self) -> str:
         return f"<Layer {self.name}: {self.nin} → {self.nout}, {self.activation.label}>"
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        _restore(self, state)
+
 
 @dataclass(frozen=True, repr=False)
 class Network:
@@ -144,6 +147,9 @@ class Network:
         except SpecError as e:
             raise InputError(e.message.replace("input has", "the input has", 1)) from None
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        _restore(self, state)
+
     def __repr__(self) -> str:
         acts = ", ".join(layer.activation.label for layer in self.layers)
         sizes = " → ".join(map(str, self.sizes))
@@ -155,6 +161,14 @@ class Network:
         from nncalc.render.notebook import network_bundle
 
         return network_bundle(self)
+
+
+def _restore(obj: object, state: dict[str, Any]) -> None:
+    """Unpickling: the arrays come back read-only, as they were."""
+    for key, value in state.items():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+        object.__setattr__(obj, key, value)
 
 
 # --------------------------------------------------------------------- the shape rules
