@@ -107,11 +107,11 @@ def test_header_only_when_the_first_row_is_not_numbers(run, tmp_path):
         ("bad.csv", "1,2\n3,\n", "bad.csv:2", "a value is empty"),
         ("bad.tsv", "1\t2\n3\t4\t5\n", "bad.tsv:2", "expected 2 values, got 3"),
         ("bad.ndjson", "[1, 2]\n[1, true]\n", "bad.ndjson:2", "'true' is not a number"),
-        ("bad.ndjson", "[1, 2]\n{\"a\": 1}\n", "bad.ndjson:2", "expected a list of numbers"),
+        ("bad.ndjson", "[1, 2]\n{\"a\": 1}\n", "bad.ndjson:2", "expected a list of 2 numbers"),
         ("bad.ndjson", "[1, 2]\n[1, NaN]\n", "bad.ndjson:2", "not a finite number"),
-        ("bad.json", "[[1, 2], [3]]", "bad.json", "input 2: expected 2 values, got 1 values"),
-        ("bad.json", "[[1, 2], [3, true]]", "bad.json", "true is not a finite number"),
-        ("bad.json", "[[1, 2],", "bad.json", "not JSON"),
+        ("bad.json", "[[1, 2], [3]]", "bad.json:1:10", "input 2: expected 2 values, got 1"),
+        ("bad.json", "[[1, 2], [3, true]]", "bad.json:1:10", "input 2: value 2: true is not a number"),
+        ("bad.json", "[[1, 2],", "bad.json:1:9", "not JSON: the document ends before its list is closed"),
     ],
 )
 def test_bad_rows_name_file_and_line(run, tmp_path, name, content, where, message):
@@ -372,5 +372,5 @@ def test_ndjson_line_numbers_past_the_first_chunk(run, tmp_path):
     lines[-1] = '{"a": 1}\n'  # line 70,000, in the second chunk of 65,536 lines
     path = write(tmp_path, "long.ndjson", "".join(lines))
     result = run("forward", "two-layer", "--inputs", path, "--csv", "--no-header")
-    assert result.stderr.splitlines() == [f"error: {path}:70000: expected a list of numbers, like [1, 2], got dict {{\"a\": 1}}"]
+    assert result.stderr.splitlines() == [f"error: {path}:70000: expected a list of 2 numbers, like [1, 2], got an object: '{{\"a\": 1}}'"]
     assert len(result.stdout.splitlines()) == 69_999
