@@ -15,7 +15,6 @@ data is read. Everything wrong with a file is an :class:`InputError` naming it.
 
 from __future__ import annotations
 
-import ast
 import codecs
 import errno
 import os
@@ -68,29 +67,39 @@ def size_text(n: int) -> str:
     return f"{n:.1f} {unit}"
 
 
+def container(head: bytes) -> str | None:
+    """What a file is when its first bytes say it plainly is not text (magic numbers, NUL
+    bytes), in words for a message ("it is ..."); None for anything that may be text."""
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    return "binary data" if b"\0" in head else None
+
+
+_MAGIC = (
+    (NPY_MAGIC, "a .npy file"),
+    (ZIP_MAGIC[0], "a zip archive: .npz?"),
+    (ZIP_MAGIC[1], "a zip archive: .npz?"),
+    (b"\x1f\x8b", "gzip-compressed data"),
+    (b"\x89HDF", "an HDF5 file"),
+    (codecs.BOM_UTF16_LE, "UTF-16 text"),
+    (codecs.BOM_UTF16_BE, "UTF-16 text"),
+    (b"\x80", "a Python pickle"),
+)
+
+
 def describe(head: bytes) -> str:
     """What a file is, from its first bytes, in words for a message ("it is ...")."""
     if not head:
         return "empty"
-    if head.startswith(NPY_MAGIC):
-        return "a .npy file"
-    if head.startswith(ZIP_MAGIC):
-        return "a zip archive: .npz?"
-    if head.startswith(b"\x1f\x8b"):
-        return "gzip-compressed data"
-    if head.startswith(b"\x89HDF"):
-        return "an HDF5 file"
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "UTF-16 text"
-    if head[:1] == b"\x80":
-        return "a Python pickle"
+    what = container(head)
+    if what:
+        return what
     try:
         text = codecs.getincrementaldecoder("utf-8")().decode(head)  # a cut last character is fine
     except UnicodeDecodeError:
         return "binary data"
-    if all(c.isprintable() or c in "\t\n\r\f\ufeff" for c in text):
-        return "text"
-    return "binary data"
+    return "text" if all(c.isprintable() or c in "\t\n\r\f\ufeff" for c in text) else "binary data"
 
 
 # ------------------------------------------------------------------ opening a path
@@ -331,6 +340,8 @@ def read_npy_header(f: Readable, source: str, not_npy: str = "not a .npy file") 
     pickle), at most MAX_NPY_HEADER characters. Object, structured and non-numeric dtypes
     are refused here, before any data is read.
     """
+    import ast
+
     magic = read_exact(f, 8)
     if not magic.startswith(NPY_MAGIC):
         head = magic + read_exact(f, 56)
@@ -429,6 +440,12 @@ def load_array(path: Path, key: str | None, name: str) -> np.ndarray:
     if key is not None and suffix != ".npz":
         raise InputError(f"'key' picks an array of an .npz file, and {name} is not one", source=name)
     label = name
+    try:
+        stat_regular(path, name)
+    except InputError as e:
+        if e.message == "no such file" and str(path) != name:
+            raise InputError(f"no such file (looked for {path})", source=name) from None
+        raise
     if suffix in (".csv", ".tsv", ".tab", ".txt"):
         from nncalc.inputs import read_matrix
 

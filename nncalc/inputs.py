@@ -425,14 +425,12 @@ class _JsonStream:
             self.col += self.pos
         self.base += self.pos
         block = self.f.read(files.BLOCK)
-        if self.first and block.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise InputError("is UTF-16 text; expected UTF-8 (save it as UTF-8)", source=self.source, line=1)
         try:
             text = self.text.decode(block, final=not block)
         except UnicodeDecodeError as e:
             line = self.line + self.buf.count("\n", self.pos) + block[: e.start].count(b"\n")
             raise InputError("not UTF-8 text", source=self.source, line=line) from None
-        if self.first:
+        if self.first and text:
             self.first = False
             text = text.removeprefix("\ufeff")
         self.buf = self.buf[self.pos :] + text
@@ -445,8 +443,9 @@ class _JsonStream:
             return self.line + n, pos - self.buf.rfind("\n", 0, pos)
         return self.line, self.col + pos
 
-    def error(self, message: str, pos: int) -> InputError:
-        line, col = self.where(pos)
+    def error(self, message: str, pos: int | tuple[int, int]) -> InputError:
+        """An InputError at a position of the buffer, or at a (line, column) noted before."""
+        line, col = self.where(pos) if isinstance(pos, int) else pos
         return InputError(message, source=self.source, line=line, column=col)
 
     def peek(self) -> str:
@@ -606,7 +605,7 @@ def _json_rows(doc: _JsonStream, width: int) -> Iterator[np.ndarray]:
 def _json_one(doc: _JsonStream, width: int) -> np.ndarray:
     """A flat list: one input. At most width + 1 values are read."""
     values: list[float] = []
-    start = doc.pos
+    start = doc.where(doc.pos - 1)  # the '[' (noted now: reading on moves the buffer)
     more = True
     while more:
         value, at = doc.value()
@@ -614,10 +613,10 @@ def _json_one(doc: _JsonStream, width: int) -> np.ndarray:
             raise doc.error(f"value {len(values) + 1}: {_value_problem(value)}; expected {width} numbers", at)
         values.append(value)
         if len(values) > width:
-            raise doc.error(f"the input has more than {width} values; expected {width}", start - 1)
+            raise doc.error(f"the input has more than {width} values; expected {width}", start)
         more = _after_value(doc, f"value {len(values)}")
     if len(values) != width:
-        raise doc.error(f"the input has {len(values)} value{'s' if len(values) != 1 else ''}; expected {width}", start - 1)
+        raise doc.error(f"the input has {len(values)} value{'s' if len(values) != 1 else ''}; expected {width}", start)
     return np.array([values], dtype=np.float64)
 
 
@@ -634,6 +633,8 @@ def _npy_chunks(f: files.Readable, width: int, source: str, size: int | None) ->
     if size is not None:
         files.check_npy_size(header, size, source)
     shape = header.shape
+    if header.count == 0 and len(shape) == 1:
+        return  # no inputs
     if len(shape) == 1:
         nrows, ncols = (shape[0], 1) if width == 1 else (1, shape[0])
     elif len(shape) == 2:
@@ -697,8 +698,6 @@ def sniff_format(head: bytes) -> str:
     return "tsv" if "\t" in first else "csv"
 
 
-# The binary containers a text input is refused as, by what its first bytes say.
-_NOT_TEXT = ("a .npy file", "a zip archive: .npz?", "gzip-compressed data", "an HDF5 file", "UTF-16 text", "a Python pickle", "binary data")
 _NAMES = {"csv": "a CSV file", "tsv": "a TSV file", "json": "a JSON file", "ndjson": "an NDJSON file"}
 
 # Standard input streams already read by read_inputs: a stream can be read once. Keyed
@@ -711,7 +710,7 @@ def _open_stdin(source: str) -> files.Readable:
     if raw is None:
         raise InputError("standard input is closed", source=source)
     if raw in _STDIN_READ:
-        raise InputError("standard input was read already: it can be given to --inputs once", source=source)
+        raise InputError("standard input was read already; it can be read once", source=source)
     _STDIN_READ.add(raw)
     st = files.stdin_stat()
     if st is not None:
@@ -727,7 +726,7 @@ def check_sources(paths: Sequence[str]) -> None:
     before it prints anything, so a bad second file leaves stdout empty.
     """
     if list(paths).count("-") > 1:
-        raise InputError("standard input can be read once: give '-' to --inputs once")
+        raise InputError("standard input is named twice; it can be read once")
     for path in paths:
         if path == "-":
             st = files.stdin_stat()
@@ -757,11 +756,13 @@ def read_inputs(path: str, net: Network, fmt: str | None = None) -> Iterator[np.
             files.refuse_output_file(st, source)
         head = files.read_exact(raw, 4096)
         f = files.Prefixed(head, raw)
-        fmt = fmt or (_SUFFIXES.get(Path(path).suffix.lower()) if path != "-" else None) or sniff_format(head)
-        if fmt != "npy":
-            what = files.describe(head)
-            if what in _NOT_TEXT:
+        named = fmt or (_SUFFIXES.get(Path(path).suffix.lower()) if path != "-" else None)
+        fmt = named or sniff_format(head)
+        what = files.container(head)
+        if what and fmt != "npy":
+            if named:
                 raise InputError(f"not {_NAMES[fmt]} (it is {what})", source=source)
+            raise InputError(f"is {what}; expected inputs as CSV, TSV, JSON, NDJSON or .npy", source=source)
         if fmt == "npy":
             chunks = _npy_chunks(f, width, source, size)
         elif fmt == "json":
@@ -794,8 +795,8 @@ def read_matrix(path: Path, source: str) -> np.ndarray:
     f, _ = files.open_regular(path, source)
     with f:
         head = files.read_exact(f, 4096)
-        what = files.describe(head)
-        if what in _NOT_TEXT:
+        what = files.container(head)
+        if what:
             raise InputError(f"not a {'TSV' if delimiter == chr(9) else 'CSV'} file (it is {what})", source=source)
         for first_line, lines, ascii in files.text_lines(files.Prefixed(head, f), source, MAX_MATRIX_LINE):
             if width is None:
