@@ -420,7 +420,7 @@ def read_npy_data(f: Readable, header: NpyHeader, source: str) -> np.ndarray:
             source=source,
         )
     flat = np.frombuffer(data, dtype=header.dtype, count=header.count)
-    return flat.reshape(header.shape, order="F" if header.fortran else "C").astype(np.float64)
+    return flat.reshape(header.shape, order="F" if header.fortran else "C").astype(np.float64, copy=False)
 
 
 # ------------------------------------------------------------------------ weights

@@ -91,7 +91,7 @@ def test_unknown_suffix_is_sniffed(run, tmp_path):
     np.testing.assert_allclose(csv_out(run("forward", "two-layer", "--inputs", path, "--csv")), two_layer(ROWS[:2]), rtol=1e-15)
 
 
-def test_header_only_when_the_first_row_is_not_numbers(run, tmp_path):
+def test_header_only_when_the_first_row_is_a_line_of_names(run, tmp_path):
     with_header = write(tmp_path, "a.csv", "a,b\n1,2\n")
     without = write(tmp_path, "b.csv", "1,2\n3,4\n")
     assert len(csv_out(run("forward", "two-layer", "--inputs", with_header, "--csv"))) == 1
