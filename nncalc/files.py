@@ -29,7 +29,7 @@ import numpy as np
 from nncalc.errors import InputError
 
 # The largest array read whole (a weight matrix), counted as the float64 array it becomes.
-MAX_ARRAY_BYTES = 2 * 2**30
+MAX_ARRAY_BYTES = 2_000_000_000
 # NumPy's own limit on a .npy header (numpy.lib.format): a header is a short dict literal.
 MAX_NPY_HEADER = 10_000
 # Text is read in blocks of this many bytes, split into whole lines.
