@@ -36,7 +36,8 @@ from yaml.resolver import Resolver
 
 from nncalc import activations
 from nncalc.errors import InputError, SpecError
-from nncalc.inputs import parse_number, read_matrix
+from nncalc.files import load_array
+from nncalc.inputs import parse_number
 from nncalc.network import Layer, Network, build_layer, build_network, frozen, length_problem
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
@@ -617,37 +618,15 @@ class _Builder:
             raise self.error(fields["key"], f"{what}: 'key' picks an array of an .npz file, and {name} is not one")
         label = f"{name}[{key}]" if key is not None else name
         try:
-            if suffix == ".npy":
-                arr = np.load(path, allow_pickle=False)
-            elif suffix == ".npz":
-                with np.load(path, allow_pickle=False) as archive:
-                    keys = archive.files
-                    if key is None and len(keys) == 1:
-                        key = keys[0]
-                    elif key is None or key not in keys:
-                        problem = f"has no array '{key}'" if key is not None else "holds several arrays; pick one with 'key'"
-                        raise self.error(node, f"{what}: {name} {problem}; its arrays: {', '.join(keys) or 'none'}")
-                    arr = archive[key]
-            elif suffix in (".csv", ".tsv", ".tab", ".txt"):
-                arr = read_matrix(path, name)
-            else:
-                raise self.error(fields["file"], f"{what}: {name}: weight files must be .npy, .npz, .csv or .tsv")
-        except FileNotFoundError:
-            raise self.error(fields["file"], f"{what}: no such file {name} (in {self.base})") from None
+            arr = load_array(path, key, name)
         except InputError as e:
-            raise self.error(fields["file"], f"{what} from {e}") from None
-        except ValueError as e:
-            if "allow_pickle" in str(e) or "object" in str(e).lower():
-                problem = "holds Python objects (pickled data), which nncalc refuses to load"
-            else:
-                problem = f"is not a valid {suffix} file ({e})"
-            raise self.error(fields["file"], f"{what}: {label} {problem}") from None
-        except OSError as e:
-            raise self.error(fields["file"], f"{what}: cannot read {name}: {e.strerror or e}") from None
+            raise self.error(fields["file"], f"{what}: {e}") from None
         return arr, label
 
     def resolve(self, node: Node, name: str, what: str) -> Path:
         """The path of a weight file, refused if it leaves the spec's folder."""
+        if "\0" in name:
+            raise self.error(node, f"{what}: the file name contains a NUL character")
         path = Path(name)
         full = path if path.is_absolute() else self.base / path
         if not self.allow_outside:
