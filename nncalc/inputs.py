@@ -20,7 +20,7 @@ import numpy as np
 from nncalc import files
 from nncalc.errors import InputError
 from nncalc.files import shown
-from nncalc.network import Network
+from nncalc.network import Network, length_problem
 
 # A decimal number: digits with an optional fraction, or a bare fraction, then an
 # optional exponent. Python's float() would also take "nan", "inf", "1_0" and other
@@ -58,44 +58,41 @@ def parse_number(text: str) -> float:
     return value
 
 
-def parse_vector(text: str, net: Network) -> np.ndarray:
-    """One input vector from ``--input`` text such as ``1,2`` or ``[1, 2]``.
+def parse_vector(text: str, net: Network, what: str | None = None) -> np.ndarray:
+    """One input vector from text such as ``1,2``, ``1 2`` or ``[1, 2]``.
 
-    >>> from nncalc.activations import get
-    >>> from nncalc.network import Layer, Network
-    >>> net = Network((Layer("hidden", np.ones((3, 2)), np.zeros(3), get("relu")),))
+    ``what`` names the text in messages (default: ``input '1,x'``); the command line
+    passes its flag's words.
+
+    >>> from nncalc.network import build_network
+    >>> net = build_network([{"name": "hidden", "weights": np.ones((3, 2))}])
     >>> parse_vector("-1, 2e-1", net).tolist()
     [-1.0, 0.2]
+    >>> parse_vector("1,x", net)
+    Traceback (most recent call last):
+    ...
+    nncalc.errors.InputError: input '1,x': value 2 of 2: 'x' is not a number; expected 2 numbers separated by commas
     """
+    what = what or f"input {shown(text)}"
     body = text.strip()
     if body.startswith("[") and body.endswith("]"):
         body = body[1:-1]
     items = body.split(",") if "," in body else body.split()
     if not items:
-        raise InputError(f"--input {shown(text)} is empty; expected {net.nin} numbers separated by commas")
+        raise InputError(f"{what} is empty; expected {net.nin} numbers separated by commas")
     values = []
     for i, item in enumerate(items, 1):
         try:
             values.append(parse_number(item))
         except ValueError as e:
-            where = f"value {i} of {len(items)}"
             raise InputError(
-                f"--input {shown(text)}: {where}: {e}; expected {net.nin} numbers separated "
-                f"by commas, like --input {','.join(['1'] * net.nin)}"
+                f"{what}: value {i} of {len(items)}: {e}; expected {net.nin} numbers separated by commas",
+                hint="input",
             ) from None
-    check_length(len(values), net, f"--input {shown(text)}")
+    problem = length_problem(len(values), net, what)
+    if problem:
+        raise InputError(problem)
     return np.array(values, dtype=np.float64)
-
-
-def check_length(n: int, net: Network, what: str) -> None:
-    """Raise InputError unless an input of ``n`` values fits the first layer."""
-    if n != net.nin:
-        first = net.layers[0]
-        raise InputError(
-            f"{what} has {n} value{'s' if n != 1 else ''}, but layer '{first.name}' takes "
-            f"{net.nin} input{'s' if net.nin != 1 else ''} (its weights have {net.nin} "
-            f"column{'s' if net.nin != 1 else ''})"
-        )
 
 
 def parse_option_number(text: str, option: str) -> float:

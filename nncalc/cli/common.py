@@ -178,10 +178,19 @@ def inputs(net: Network, given: list[str] | None) -> Any:
     how to give one."""
     import numpy as np
 
+    from nncalc.files import shown
     from nncalc.inputs import parse_vector
 
     if given:
-        return np.stack([parse_vector(v, net) for v in given])
+        rows = []
+        for v in given:
+            try:
+                rows.append(parse_vector(v, net, what=f"--input {shown(v)}"))
+            except InputError as e:
+                if e.hint == "input":
+                    e.message += f", like --input {','.join(['1'] * net.nin)}"
+                raise
+        return np.stack(rows)
     if net.input is not None:
         return net.input
     raise InputError(
