@@ -124,3 +124,222 @@ def test_absurd_width_is_capped(run):
     out = run("forward", "two-layer", "--input", "1,2", "--input", "3,4", env={"COLUMNS": "1000000"}).stdout
     assert max(map(len, out.splitlines())) <= 500
     assert "0.28" in out
+
+
+# --------------------------------------------------------------------- names as data
+
+HOSTILE = [
+    "clear\x1b[2Jscreen",
+    "\x1b]8;;http://evil.example\x1b\\link\x1b]8;;\x1b\\",
+    "<img src=x onerror=alert(1)>",
+    "*bold* _it_ #h |t| `c` [l](u)",
+    "back\\slash {x} 100% $5 & ~ ^",
+    "ħ ſ é 中 ΣΩ",
+    "new\nline\n# heading\n> quote",
+    "bell\x07 del\x7f c1\x9b nul\x00",
+    "[bold]markup[/bold] :smile:",
+    "rtl\u202eevil\u2028sep",
+]
+
+
+def hostile_network(k: int = 0, linear: bool = False):
+    """Every hostile name at once: the network's, and one layer's each (built in Python,
+    as a library user may, past any check of the spec loader)."""
+    import numpy as np
+
+    from nncalc.activations import get
+    from nncalc.network import Layer, Network, frozen
+
+    layers = []
+    sizes = [2, 3, 2, 1]
+    for i, (nin, nout) in enumerate(zip(sizes, sizes[1:])):
+        name = HOSTILE[(k + i) % len(HOSTILE)] + f" {i}"
+        W = frozen(np.arange(nout * nin).reshape(nout, nin) / 7 - 0.3)
+        act = get("linear" if linear or i == len(sizes) - 2 else "relu")
+        layers.append(Layer(name, W, frozen(np.full(nout, 0.1)), act))
+    return Network(tuple(layers), name=HOSTILE[k], input=frozen(np.array([[1.0, -2.0]])))
+
+
+def visible_name(s: str) -> str:
+    """The escape each control character should be shown as, written out here."""
+    named = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+    out = []
+    for c in s:
+        n = ord(c)
+        if c in named:
+            out.append(named[c])
+        elif n < 0x20 or 0x7F <= n < 0xA0:
+            out.append(f"\\x{n:02x}")
+        elif c in "\u202e\u2028":
+            out.append(f"\\u{n:04x}")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def controls(text: str) -> list[str]:
+    """Characters a terminal would act on rather than show (newline aside)."""
+    return [c for c in text if c != "\n" and (ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c in "\u202e\u2028")]
+
+
+@pytest.mark.parametrize("k", range(len(HOSTILE)))
+def test_terminal_shows_names_and_obeys_none(k):
+    import io
+
+    from rich.console import Console
+
+    from nncalc import collapse as maths
+    from nncalc.engine import forward
+    from nncalc.render.table import collapse_view, forward_tables, summary_table
+
+    for linear in (False, True):
+        net = hostile_network(k, linear)
+        buf = io.StringIO()
+        console = Console(file=buf, width=100, color_system=None)
+        forward_tables(console, net, forward(net, net.input))
+        summary_table(console, net)
+        c = maths.collapse(net)
+        collapse_view(console, c, maths.check(c, net.input[0]), None if c.collapsible else maths.find_witness(net, net.input[0]))
+        out = buf.getvalue()
+        assert controls(out) == [], repr(out)
+        assert "[bold]markup[/bold] :smile:" in out or k != 8
+        flat = out.replace("\n", " ")
+        for layer in net.layers:
+            words = visible_name(layer.name).split()
+            assert all(w in flat for w in words), (words, out)
+
+
+def markdown_tokens(md: str):
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable(["table", "strikethrough"]).parse(md)
+    flat = []
+    for t in tokens:
+        flat.append(t)
+        flat.extend(t.children or [])
+    return flat
+
+
+@pytest.mark.parametrize("k", range(len(HOSTILE)))
+def test_markdown_shows_names_as_text(k):
+    from nncalc import collapse as maths
+    from nncalc.engine import forward
+    from nncalc.render.document import Heading, to_markdown
+    from nncalc.render.worked import collapse_doc, forward_doc
+
+    net = hostile_network(k)
+    c = maths.collapse(net)
+    for doc in (
+        forward_doc(net, forward(net, net.input)),
+        collapse_doc(c, maths.check(c, net.input[0]), maths.find_witness(net, net.input[0])),
+    ):
+        tokens = markdown_tokens(to_markdown(doc))
+        kinds = {t.type for t in tokens}
+        # Only what we write ourselves: headings, paragraphs, text; no HTML, links,
+        # emphasis, code, quotes, lists or tables from a name.
+        assert kinds <= {"heading_open", "heading_close", "paragraph_open", "paragraph_close", "inline", "text", "softbreak"}, kinds
+        headings = [t for t in tokens if t.type == "heading_open"]
+        assert len(headings) == sum(isinstance(b, Heading) for b in doc)
+        title = next(t for t in tokens if t.type == "inline")
+        assert title.content.replace("\\", "") != "" and visible_name(net.name) in _unescape_markdown(title.content)
+
+
+def _unescape_markdown(s: str) -> str:
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", s)
+
+
+def latex_pdf(tex: str, tmp_path) -> tuple[str, str]:
+    """Compile with pdflatex: (the log, the PDF's text)."""
+    import shutil
+    import subprocess
+
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        pytest.skip("pdflatex is not installed")
+    (tmp_path / "doc.tex").write_text(tex, encoding="utf-8")
+    proc = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path, capture_output=True
+    )
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    assert proc.returncode == 0, log[-3000:]
+    text = ""
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-enc", "UTF-8", "doc.pdf", "-"], cwd=tmp_path, capture_output=True).stdout.decode()
+    return log, text
+
+
+def test_latex_compiles_with_every_hostile_name(tmp_path):
+    from nncalc import collapse as maths
+    from nncalc.engine import forward
+    from nncalc.render.document import to_latex
+    from nncalc.render.worked import collapse_doc, forward_doc
+
+    doc = []
+    for k in range(len(HOSTILE)):
+        net = hostile_network(k)
+        c = maths.collapse(net)
+        doc += forward_doc(net, forward(net, net.input))
+        doc += collapse_doc(c, maths.check(c, net.input[0]), maths.find_witness(net, net.input[0]))
+    log, text = latex_pdf(to_latex(doc), tmp_path)
+    assert "Overfull \\hbox" not in log
+    if text:
+        flat = " ".join(text.split())
+        for fragment in ["img src=x onerror=alert(1)", "100% $5 &", "U+0127 U+017F é U+4E2D", "clear\\x1b[2Jscreen", "[bold]markup[/bold]"]:
+            assert fragment in flat, fragment
+
+
+def parse_mermaid_labels(text: str) -> list[str]:
+    return re.findall(r'"([^"]*)"', text)
+
+
+def decode_mermaid(label: str) -> list[str]:
+    entities = {"quot": '"', "lt": "<", "gt": ">", "amp": "&"}
+    lines = label.split("<br/>")
+    return [re.sub(r"#(\w+);", lambda m: chr(int(m.group(1))) if m.group(1).isdigit() else entities[m.group(1)], ln) for ln in lines]
+
+
+@pytest.mark.parametrize("k", range(len(HOSTILE)))
+def test_mermaid_labels_hold_names_as_text(k):
+    from nncalc.render.graph import build, to_mermaid
+
+    net = hostile_network(k)
+    text = to_mermaid(build(net))
+    assert controls(text) == []
+    labels = parse_mermaid_labels(text)
+    for label in labels:
+        assert not re.search(r"[<>&`]", label.replace("<br/>", "")), label
+    shown = [line for label in labels for line in decode_mermaid(label)]
+    for i, layer in enumerate(net.layers):
+        assert f"layer {i + 1}: {visible_name(layer.name)} ({layer.activation.label})" in shown
+
+
+@pytest.mark.parametrize("k", range(len(HOSTILE)))
+def test_dot_labels_reach_graphviz_as_written(k):
+    import shutil
+    import subprocess
+    import xml.etree.ElementTree as ET
+
+    from nncalc.render.graph import build, to_dot
+
+    dot = shutil.which("dot")
+    if dot is None:
+        pytest.skip("Graphviz is not installed")
+    net = hostile_network(k)
+    text = to_dot(build(net))
+    assert controls(text) == []
+    proc = subprocess.run([dot, "-Tsvg"], input=text.encode(), capture_output=True)
+    assert proc.returncode == 0, proc.stderr
+    svg = ET.fromstring(proc.stdout)
+    texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    for i, layer in enumerate(net.layers):
+        assert f"layer {i + 1}: {visible_name(layer.name)} ({layer.activation.label})" in texts, texts
+
+
+def test_names_through_the_cli(run, spec_file):
+    name = "[red]x[/red] <img src=x onerror=alert(1)> *a*_b_ ħ"
+    path = spec_file(f"name: {name!r}\ninput: [1]\nlayers:\n  - {{name: {name!r}, weights: [[2]]}}\n".replace("'", '"'))
+    assert name in run("forward", path).stdout
+    assert name in run("validate", path).stdout
+    md = run("forward", path, "--format", "markdown").stdout
+    assert "\\[red\\]x\\[/red\\] \\<img src=x onerror=alert(1)> \\*a\\*\\_b\\_ ħ" in md
+    assert "#lt;img src=x onerror=alert(1)#gt;" in run("graph", path).stdout

@@ -21,6 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence, Union
 
+from nncalc.render.escape import latex_text, markdown_text
+
+__all__ = ["Block", "Heading", "Math", "Para", "latex_text", "markdown_text", "to_latex", "to_markdown"]
+
 
 @dataclass(frozen=True)
 class Math:
@@ -43,64 +47,6 @@ class Para:
 
 
 Block = Union[Heading, Para, Math]
-
-# Characters that change the meaning of Markdown text wherever they stand in a paragraph
-# (our paragraphs never start a line with # or >).
-_MARKDOWN_SPECIAL = {c: "\\" + c for c in "\\`*_[]<$"}
-_LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-    # symbols the worked examples' prose uses, which pdflatex has no text glyph for
-    "≤": r"\ensuremath{\leq}",
-    "≥": r"\ensuremath{\geq}",
-    "≠": r"\ensuremath{\neq}",
-    "≈": r"\ensuremath{\approx}",
-    "→": r"\ensuremath{\rightarrow}",
-    "×": r"\ensuremath{\times}",
-    "·": r"\ensuremath{\cdot}",
-    "⋯": r"\ensuremath{\cdots}",
-    "…": r"\ldots{}",
-    "σ": r"\ensuremath{\sigma}",
-    "α": r"\ensuremath{\alpha}",
-    "λ": r"\ensuremath{\lambda}",
-    "∞": r"\ensuremath{\infty}",
-}
-
-
-def _latex_char(c: str) -> str:
-    if c in _LATEX_SPECIAL:
-        return _LATEX_SPECIAL[c]
-    # pdflatex with T1 fonts sets Latin letters up to U+017F; anything else would stop it.
-    return c if ord(c) < 0x180 else "?"
-
-
-def markdown_text(s: str) -> str:
-    r"""Text that Markdown shows as written.
-
-    >>> markdown_text("a_b *c* $5")
-    'a\\_b \\*c\\* \\$5'
-    """
-    return "".join(_MARKDOWN_SPECIAL.get(c, c) for c in s)
-
-
-def latex_text(s: str) -> str:
-    r"""Text that LaTeX shows as written (also inside ``\text{...}``).
-
-    >>> latex_text("leaky_relu & 50%")
-    'leaky\\_relu \\& 50\\%'
-    >>> latex_text("z ≤ 0 → café 猫")
-    'z \\ensuremath{\\leq} 0 \\ensuremath{\\rightarrow} café ?'
-    """
-    return "".join(_latex_char(c) for c in s)
-
 
 def to_markdown(doc: Sequence[Block]) -> str:
     out = []
@@ -130,6 +76,7 @@ def to_latex(doc: Sequence[Block]) -> str:
         r"\setlength{\parindent}{0pt}",
         r"\setlength{\parskip}{0.6em}",
         r"\begin{document}",
+        r"\raggedright  % names and long words break at their own places, never past the margin",
         "",
     ]
     for block in doc:

@@ -48,8 +48,9 @@ def visible(s: str) -> str:
 
 # CommonMark lets a backslash escape any ASCII punctuation. These are the ones that can
 # change the meaning of text in the middle of a line (emphasis, code, links, raw HTML,
-# entities, maths, strikethrough, a heading's closing #s, table cells).
-_MARKDOWN_SPECIAL = {c: "\\" + c for c in "\\`*_{}[]<>#|~$&!"}
+# entities, maths, strikethrough, a heading's closing #s, table cells). ``>`` and ``!``
+# only act at a line's start or before ``[``, which names never reach.
+_MARKDOWN_SPECIAL = {c: "\\" + c for c in "\\`*_{}[]<#|~$&"}
 
 
 def markdown_text(s: str) -> str:
@@ -58,7 +59,7 @@ def markdown_text(s: str) -> str:
     >>> markdown_text("a_b *c* $5")
     'a\\_b \\*c\\* \\$5'
     >>> markdown_text("<img src=x onerror=alert(1)>")
-    '\\<img src=x onerror=alert(1)\\>'
+    '\\<img src=x onerror=alert(1)>'
     """
     return "".join(_MARKDOWN_SPECIAL.get(c, c) for c in visible(s))
 
@@ -76,8 +77,8 @@ _LATEX_SPECIAL = {
     "}": r"\}",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
+    "<": r"\ensuremath{<}",
+    ">": r"\ensuremath{>}",
     "|": r"\textbar{}",
     "\u00a0": "~",
     # symbols the worked examples' prose uses, and Greek letters, set as maths
@@ -132,8 +133,20 @@ def latex_text(s: str) -> str:
     'leaky\\_relu \\& 50\\%'
     >>> latex_text("z ≤ 0 → café ħ 猫")
     'z \\ensuremath{\\leq} 0 \\ensuremath{\\rightarrow} café \\texttt{U+0127} \\texttt{U+732B}'
+    >>> latex_text("x" * 25)
+    'xxxxxxxxxxxxxxxx\\allowbreak{}xxxxxxxxx'
     """
-    return "".join(_latex_char(c) for c in visible(s))
+    out = []
+    run = 0  # characters since the last space: a long word gets places to break
+    for c in visible(s):
+        run = 0 if c == " " else run + 1
+        if run > 1 and run % BREAK_EVERY == 1:
+            out.append(r"\allowbreak{}")
+        out.append(_latex_char(c))
+    return "".join(out)
+
+
+BREAK_EVERY = 16  # a word longer than this may break after every 16 characters
 
 
 # ------------------------------------------------------------------- Mermaid and DOT
