@@ -343,3 +343,78 @@ def test_names_through_the_cli(run, spec_file):
     md = run("forward", path, "--format", "markdown").stdout
     assert "\\[red\\]x\\[/red\\] \\<img src=x onerror=alert(1)> \\*a\\*\\_b\\_ ħ" in md
     assert "#lt;img src=x onerror=alert(1)#gt;" in run("graph", path).stdout
+
+
+# ------------------------------------------------------------ terminals that are not UTF-8
+
+NOT_UTF8 = {
+    "latin-1": {"PYTHONIOENCODING": "latin-1"},
+    "C locale": {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0"},
+}
+TABLE_COMMANDS = [
+    ["forward", "two-layer"],
+    ["forward", "two-layer", "--input", "1,2", "--input", "3,4"],
+    ["forward", "two-layer", "--input", "1,2", "--precision", "17"],
+    ["collapse"],
+    ["collapse", "two-layer"],
+    ["validate", "two-layer"],
+    ["activations"],
+    ["activations", "--at", "-2", "--at", "0.5", "--only", "relu,sigmoid,softmax"],
+    ["activations", "--plot"],
+    ["examples"],
+]
+DATA_COMMANDS = [["forward", "two-layer", "--json"], ["examples", "--json"], ["activations", "--json"], ["validate", "two-layer", "--json"]]
+
+
+def run_in(environment: dict, args: list[str], columns: int = 100):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "PYTHONIOENCODING", "PYTHONUTF8", "LANG"))}
+    env.update(environment, PYTHONPATH=str(ROOT), COLUMNS=str(columns), NO_COLOR="1", TERM="dumb")
+    env.pop("FORCE_COLOR", None)
+    return subprocess.run([sys.executable, "-m", "nncalc", *args], env=env, capture_output=True)
+
+
+@pytest.mark.parametrize("where", NOT_UTF8)
+@pytest.mark.parametrize("args", TABLE_COMMANDS, ids=" ".join)
+def test_tables_fall_back_to_ascii(where, args):
+    proc = run_in(NOT_UTF8[where], args)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-2000:]
+    assert proc.stderr == b""
+    out = proc.stdout.decode("latin-1")
+    if where == "C locale":
+        assert proc.stdout.isascii()
+    assert "→" not in out and "σ" not in out and "…" not in out
+    if args[0] == "forward":
+        assert "(2 -> 3, relu)" in out and "+------" in out and "0.28" in out
+    if "--at" in args:
+        assert "sigma(-2)" in out and "sigma'(0.5)" in out
+    if "--plot" in args:
+        assert "softmax([z, 0])_1" in out and "+ sigmoid" in out
+
+
+@pytest.mark.parametrize("where", NOT_UTF8)
+@pytest.mark.parametrize("args", DATA_COMMANDS, ids=" ".join)
+def test_json_stays_json(where, args):
+    import json
+
+    proc = run_in(NOT_UTF8[where], args)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-2000:]
+    utf8 = run_in({"PYTHONIOENCODING": "utf-8"}, args)
+    decode = lambda b: [json.loads(line) for line in b.decode("latin-1" if where == "latin-1" else "ascii").splitlines()]
+    assert decode(proc.stdout) == [json.loads(line) for line in utf8.stdout.decode("utf-8").splitlines()]
+
+
+def test_names_a_latin1_terminal_cannot_show(tmp_path):
+    path = tmp_path / "net.yaml"
+    path.write_text("name: 'ħ → é'\ninput: [1]\nlayers:\n  - {name: 'ſ σ é', weights: [[2]]}\n", encoding="utf-8")
+    proc = run_in(NOT_UTF8["latin-1"], ["forward", str(path)])
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    out = proc.stdout.decode("latin-1")
+    assert "Layer 1: \\u017f sigma é (1 -> 1, linear)" in out
+    csv = run_in(NOT_UTF8["latin-1"], ["forward", str(path), "--csv"])
+    assert csv.stdout.decode("latin-1").splitlines()[0] == "\\u017f sigma é_1"

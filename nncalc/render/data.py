@@ -7,11 +7,13 @@ never reach here (the engine refuses them), and ``allow_nan=False`` makes sure.
 from __future__ import annotations
 
 import json
+import sys
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
 from nncalc.network import Layer, Network
+from nncalc.render.escape import charset, encodes, stream_encoding
 
 if TYPE_CHECKING:
     from nncalc.activations import ActivationDef, Saturation
@@ -20,7 +22,13 @@ if TYPE_CHECKING:
 
 
 def dumps(record: Any) -> str:
-    return json.dumps(record, allow_nan=False, ensure_ascii=False)
+    """One JSON document: UTF-8 text as written, or ``\\u`` escapes where standard output
+    cannot encode it (a C locale, ``PYTHONIOENCODING=latin-1``): the same JSON either way.
+    """
+    text = json.dumps(record, allow_nan=False, ensure_ascii=False)
+    if text.isascii() or encodes(stream_encoding(sys.stdout), text):
+        return text
+    return json.dumps(record, allow_nan=False)
 
 
 def _activation(layer: Layer) -> dict[str, Any]:
@@ -130,9 +138,19 @@ def activations_record(
 
 
 def csv_header(net: Network) -> str:
-    """``output_1,output_2``: the last layer's name and unit numbers."""
-    name = net.layers[-1].name
-    return ",".join(f"{name}_{j + 1}" for j in range(net.nout)) + "\n"
+    """``output_1,output_2``: the last layer's name and unit numbers.
+
+    The name is data: control characters are made visible, a field holding a comma or a
+    quote is quoted (RFC 4180), and what standard output cannot encode is escaped.
+
+    >>> from nncalc.activations import get
+    >>> layer = Layer('say "hi", you', np.eye(2), np.zeros(2), get("linear"))
+    >>> csv_header(Network((layer,)))
+    '"say ""hi"", you_1","say ""hi"", you_2"\\n'
+    """
+    name = charset(sys.stdout).name(net.layers[-1].name)
+    fields = [f"{name}_{j + 1}" for j in range(net.nout)]
+    return ",".join(f'"{f.replace(chr(34), chr(34) * 2)}"' if any(c in f for c in ',"') else f for f in fields) + "\n"
 
 
 def csv_rows(values: np.ndarray) -> str:

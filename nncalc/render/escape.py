@@ -15,7 +15,10 @@ terminal's encoding cannot show.
 
 from __future__ import annotations
 
+import codecs
 import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
 
 # Characters that would act rather than show: C0/C1 controls and DEL (Cc), format
 # characters such as bidi overrides and zero-width joiners (Cf), lone surrogates (Cs)
@@ -43,6 +46,91 @@ def visible(s: str) -> str:
         return s
     return "".join(_escape(c) if unicodedata.category(c) in _INVISIBLE else c for c in s)
 
+
+def stream_encoding(stream: object) -> str:
+    """The codec name a text stream encodes with (``ascii`` for a C locale), ``utf-8`` if it has none.
+
+    >>> import io
+    >>> stream_encoding(io.TextIOWrapper(io.BytesIO(), encoding="ANSI_X3.4-1968"))
+    'ascii'
+    """
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        return "ascii"
+
+
+def encodes(encoding: str, s: str) -> bool:
+    """Whether ``s`` can be written to a stream of ``encoding``."""
+    try:
+        s.encode(encoding)
+    except UnicodeError:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------- terminal
+
+# What the symbols nncalc writes (and the activation registry's texts hold) become on a
+# terminal that cannot encode them.
+ASCII = {
+    "→": "->", "←": "<-", "…": "...", "⋯": "...", "×": "x", "·": "*", "•": "*",
+    "≈": "~", "≤": "<=", "≥": ">=", "≠": "!=", "∞": "inf", "±": "+/-", "∓": "-/+",
+    "√": "sqrt", "−": "-", "–": "-", "—": "--", "²": "^2", "³": "^3", "′": "'", "₁": "_1",
+    "σ": "sigma", "Σ": "sum", "α": "alpha", "β": "beta", "λ": "lambda", "π": "pi",
+    "Φ": "Phi", "φ": "phi", "ε": "eps", "θ": "theta", "μ": "mu",
+    # box drawing (plotext's frames; Rich picks ASCII boxes itself)
+    "─": "-", "━": "-", "│": "|", "┃": "|", "┌": "+", "┐": "+", "└": "+", "┘": "+",
+    "├": "+", "┤": "+", "┬": "+", "┴": "+", "┼": "+", "╭": "+", "╮": "+", "╰": "+", "╯": "+",
+}
+# If the stream can encode these, it is a Unicode terminal.
+PROBE = "→σ…×·≈∞─│┏━"
+
+
+@dataclass(frozen=True)
+class Charset:
+    """What an output stream can encode, and our text and names made to fit it."""
+
+    encoding: str
+    unicode: bool  # the stream shows →, σ, … and box drawing
+
+    def text(self, s: str) -> str:
+        """Our own text: symbols the stream cannot encode spelled in ASCII, anything else escaped.
+
+        >>> latin1 = Charset("latin-1", False)
+        >>> latin1.text("σ(z) → 2×2 …"), latin1.text("ħ é")
+        ('sigma(z) -> 2×2 ...', '\\\\u0127 é')
+        """
+        if s.isascii() or encodes(self.encoding, s):
+            return s
+        return "".join(c if _encodes(self.encoding, c) else ASCII.get(c) or _escape(c) for c in s)
+
+    def name(self, s: str) -> str:
+        """Data (a layer's or network's name, a path): control characters made visible first.
+
+        >>> Charset("utf-8", True).name("a\\x1b[2Jb")
+        'a\\\\x1b[2Jb'
+        """
+        return self.text(visible(s))
+
+
+@lru_cache(maxsize=4096)
+def _encodes(encoding: str, c: str) -> bool:
+    return encodes(encoding, c)
+
+
+def charset(target: object) -> Charset:
+    """The charset of a Rich console or of a text stream (``sys.stdout``), from its encoding.
+
+    >>> import io
+    >>> charset(io.TextIOWrapper(io.BytesIO(), encoding="latin-1")).unicode
+    False
+    >>> charset(io.TextIOWrapper(io.BytesIO(), encoding="utf-8")).unicode
+    True
+    """
+    encoding = stream_encoding(getattr(target, "file", target))  # a Rich Console writes to .file
+    return Charset(encoding, encodes(encoding, PROBE))
 
 # ------------------------------------------------------------------------- Markdown
 

@@ -17,9 +17,7 @@ Every table renderer draws through a :class:`Screen`, which holds three decision
 
 from __future__ import annotations
 
-import codecs
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Callable, Sequence, Union
 
 from rich.cells import cell_len
@@ -28,84 +26,9 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from nncalc.render.escape import visible
+from nncalc.render.escape import Charset, charset
 
 MAX_WIDTH = 500  # wider consoles are drawn at this width (COLUMNS=1000000 is not a terminal)
-
-# What the symbols nncalc writes (and the activation registry's texts hold) become on a
-# terminal that cannot encode them.
-ASCII = {
-    "→": "->", "←": "<-", "…": "...", "⋯": "...", "×": "x", "·": "*", "•": "*",
-    "≈": "~", "≤": "<=", "≥": ">=", "≠": "!=", "∞": "inf", "±": "+/-", "∓": "-/+",
-    "√": "sqrt", "−": "-", "–": "-", "—": "--", "²": "^2", "³": "^3", "′": "'",
-    "σ": "sigma", "Σ": "sum", "α": "alpha", "β": "beta", "λ": "lambda", "π": "pi",
-    "Φ": "Phi", "φ": "phi", "ε": "eps", "θ": "theta", "μ": "mu",
-    # box drawing (plotext's frames; Rich picks ASCII boxes itself)
-    "─": "-", "━": "-", "│": "|", "┃": "|", "┌": "+", "┐": "+", "└": "+", "┘": "+",
-    "├": "+", "┤": "+", "┬": "+", "┴": "+", "┼": "+", "╭": "+", "╮": "+", "╰": "+", "╯": "+",
-}
-# If the stream can encode these, it is a Unicode terminal.
-PROBE = "→σ…×·≈∞─│┏━"
-
-
-@dataclass(frozen=True)
-class Charset:
-    """What an output stream can encode, and our text and names made to fit it."""
-
-    encoding: str
-    unicode: bool  # the stream shows →, σ, … and box drawing
-
-    def text(self, s: str) -> str:
-        """Our own text: symbols the stream cannot encode spelled in ASCII, anything else escaped.
-
-        >>> latin1 = Charset("latin-1", False)
-        >>> latin1.text("σ(z) → 2×2 …"), latin1.text("ħ é")
-        ('sigma(z) -> 2×2 ...', '\\\\u0127 é')
-        """
-        if _encodes(self.encoding, s):
-            return s
-        return "".join(c if _encodes(self.encoding, c) else ASCII.get(c) or _escape(c) for c in s)
-
-    def name(self, s: str) -> str:
-        """Data (a layer's or network's name, a path): control characters made visible first.
-
-        >>> Charset("utf-8", True).name("a\\x1b[2Jb")
-        'a\\\\x1b[2Jb'
-        """
-        return self.text(visible(s))
-
-
-def _escape(c: str) -> str:
-    n = ord(c)
-    return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}" if n < 0x10000 else f"\\U{n:08x}"
-
-
-@lru_cache(maxsize=4096)
-def _encodes(encoding: str, s: str) -> bool:
-    try:
-        s.encode(encoding)
-    except (UnicodeError, LookupError):
-        return False
-    return True
-
-
-def charset(target: Console | object) -> Charset:
-    """The charset of a Rich console or of a text stream (``sys.stdout``), from its encoding.
-
-    >>> import io
-    >>> charset(io.TextIOWrapper(io.BytesIO(), encoding="latin-1")).unicode
-    False
-    >>> charset(io.TextIOWrapper(io.BytesIO(), encoding="utf-8")).unicode
-    True
-    """
-    stream = target.file if isinstance(target, Console) else target
-    encoding = getattr(stream, "encoding", None) or "utf-8"
-    try:
-        encoding = codecs.lookup(encoding).name
-    except LookupError:
-        encoding = "ascii"
-    return Charset(encoding, _encodes(encoding, PROBE))
-
 
 def wrap(text: str, width: int, indent: str = "  ") -> list[str]:
     """``text`` broken at spaces into lines of at most ``width`` cells, never inside a word.
