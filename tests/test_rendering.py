@@ -418,3 +418,42 @@ def test_names_a_latin1_terminal_cannot_show(tmp_path):
     assert "Layer 1: \\u017f sigma é (1 -> 1, linear)" in out
     csv = run_in(NOT_UTF8["latin-1"], ["forward", str(path), "--csv"])
     assert csv.stdout.decode("latin-1").splitlines()[0] == "\\u017f sigma é_1"
+
+
+# ------------------------------------------------------------------ long inputs and outputs
+
+
+def test_784_inputs_are_shortened_like_layers(run, tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    np.save(tmp_path / "w1.npy", np.round(rng.normal(size=(3, 784)), 3))
+    (tmp_path / "net.yaml").write_text("layers:\n  - {weights: {file: w1.npy}, activation: relu}\n")
+    x = [i / 1000 for i in range(784)]
+    (tmp_path / "x.csv").write_text(",".join(map(str, x)) + "\n")
+    args = ["forward", str(tmp_path / "net.yaml"), "--inputs", str(tmp_path / "x.csv")]
+    out = run(*args).stdout
+    g = lambda v: f"{v:g}"  # noqa: E731
+    shown = [*map(g, x[:8]), "… 768 more …", *map(g, x[-8:])]
+    flat = " ".join(out.split())
+    assert "Input x = [" + ", ".join(shown) + "]" in flat
+    every = " ".join(run(*args, "--all").stdout.split())
+    assert "Input x = [" + ", ".join(map(g, x)) + "]" in every
+    (tmp_path / "net.yaml").write_text(f"input: {x}\nlayers:\n  - {{weights: {{file: w1.npy}}}}\n")
+    summary = " ".join(run("validate", str(tmp_path / "net.yaml")).stdout.split())
+    assert "input: [" + ", ".join(shown) + "]" in summary
+
+
+def test_20000_units_output_is_shortened(run, tmp_path):
+    import numpy as np
+
+    n = 20_000
+    W = np.stack([np.arange(n) / 1000, np.ones(n)], axis=1)
+    np.save(tmp_path / "w.npy", W)
+    (tmp_path / "net.yaml").write_text("input: [2, 0.5]\nlayers:\n  - {weights: {file: w.npy}}\n")
+    out = run("forward", str(tmp_path / "net.yaml"), env={"COLUMNS": "120"}).stdout
+    y = [j / 1000 * 2 + 0.5 for j in range(n)]  # z_j = (j/1000)(2) + (1)(0.5) + 0
+    expected = "Output = [" + ", ".join([*(f"{v:.10g}" for v in y[:8]), "… 19,984 more …", *(f"{v:.10g}" for v in y[-8:])]) + "]"
+    assert expected in " ".join(out.split())
+    assert "19984 more units (--all shows every row)" in out
+    assert len(out.splitlines()) < 80
