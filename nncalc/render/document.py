@@ -65,6 +65,14 @@ def to_markdown(doc: Sequence[Block]) -> str:
 _LATEX_HEADINGS = {1: "section*", 2: "section*", 3: "subsection*", 4: "paragraph"}
 
 
+def _display(tex: str) -> str:
+    """Displayed maths; an ``aligned`` block becomes ``align*``, which may break across pages."""
+    start, end = "\\begin{aligned}\n", "\n\\end{aligned}"
+    if tex.startswith(start) and tex.endswith(end) and start not in tex[len(start) :]:
+        return "\\begin{align*}\n" + tex[len(start) : -len(end)] + "\n\\end{align*}"
+    return f"\\[\n{tex}\n\\]"
+
+
 def to_latex(doc: Sequence[Block]) -> str:
     """A complete document that ``pdflatex`` compiles on its own."""
     out = [
@@ -73,6 +81,7 @@ def to_latex(doc: Sequence[Block]) -> str:
         r"\usepackage[T1]{fontenc}",
         r"\usepackage[margin=2cm]{geometry}",
         r"\usepackage{amsmath,amssymb}",
+        r"\allowdisplaybreaks  % a long list of sums may continue on the next page",
         r"\setlength{\parindent}{0pt}",
         r"\setlength{\parskip}{0.6em}",
         r"\begin{document}",
@@ -83,7 +92,7 @@ def to_latex(doc: Sequence[Block]) -> str:
         if isinstance(block, Heading):
             out.append(f"\\{_LATEX_HEADINGS.get(block.level, 'paragraph')}{{{latex_text(block.text)}}}")
         elif isinstance(block, Math):
-            out.append(f"\\[\n{block.tex}\n\\]")
+            out.append(_display(block.tex))
         else:
             out.append("".join(f"${p.tex}$" if isinstance(p, Math) else latex_text(p) for p in block.parts))
         out.append("")
