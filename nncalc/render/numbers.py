@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 MAX_TERMS = 8  # a weighted sum with more inputs than this is shortened
@@ -36,6 +37,22 @@ def fmt(x: float, precision: int = 10) -> str:
     """
     s = f"{x:.{precision}g}"
     return "0" if s == "-0" else s
+
+
+def not_finite(x: float) -> str | None:
+    """Why ``x`` is no number, or None if it is one.
+
+    Inputs are always finite, so a NaN or an infinity in a result means float64 overflowed:
+    the value itself (an infinity), or a step on the way to it (NaN, from inf - inf or 0 * inf).
+
+    >>> not_finite(0.5), not_finite(float("inf")), not_finite(float("-inf")), not_finite(float("nan"))
+    (None, 'overflow (> 1.8e308)', 'overflow (< -1.8e308)', 'undefined (overflow)')
+    """
+    if math.isnan(x):
+        return "undefined (overflow)"
+    if math.isinf(x):
+        return "overflow (> 1.8e308)" if x > 0 else "overflow (< -1.8e308)"
+    return None
 
 
 def vector(values: Sequence[float], precision: int = 10) -> str:

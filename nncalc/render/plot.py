@@ -6,6 +6,7 @@ when a plot is asked for, so they never slow down ``nncalc forward``.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Sequence
 
@@ -38,8 +39,10 @@ def plot_grid(lo: float, hi: float, n: int = 801) -> np.ndarray:
     >>> plot_grid(-1.7e308, 1.7e308, 3).tolist()
     [-1.7e+308, 0.0, 1.7e+308]
     """
+    if math.isfinite(hi - lo):
+        return np.linspace(lo, hi, n)
     t = np.linspace(0.0, 1.0, n)
-    return lo * (1 - t) + hi * t  # each term is within [lo, hi]; np.linspace would form hi - lo
+    return lo * (1 - t) + hi * t  # each term lies within [lo, hi]; hi - lo would overflow
 
 
 def _scale(values: np.ndarray) -> tuple[float, str]:
@@ -57,7 +60,7 @@ def terminal_plot(console: Console, z: np.ndarray, curves: Sequence[Curve], titl
     Points where a curve is not finite are left out (and said so); axes whose numbers
     are large are scaled by a power of ten, named in the axis label.
     """
-    from nncalc.render.terminal import Screen, wrap
+    from nncalc.render.terminal import Screen, join_wrapped, wrap
 
     plotext = _need("plotext", "--plot")
     screen = Screen(console)
@@ -89,7 +92,8 @@ def terminal_plot(console: Console, z: np.ndarray, curves: Sequence[Curve], titl
     text = fig.build().string(colorless=not colour).rstrip("\n")
     # Rich would wrap plotext's lines (and drop its colour codes): write them as they are.
     console.file.write(screen.cs.text(text) + "\n")
-    notes = ["  ".join(legend)]
+    lines = join_wrapped("", legend, "  ", "", width)  # never between a marker and its name
+    notes = []
     if "softmax" in [label for label, _ in curves]:
         notes.append(SOFTMAX_NOTE)
     if missing:
@@ -97,7 +101,7 @@ def terminal_plot(console: Console, z: np.ndarray, curves: Sequence[Curve], titl
     dropped = [label for label, y, ok in shown if ok.any() and not ok.all()]
     if dropped:
         notes.append(f"left out where not finite (float64 overflow): {', '.join(dropped)}")
-    screen.lines([line for note in notes for line in wrap(note, width, "  ")])
+    screen.lines(lines + [line for note in notes for line in wrap(note, width, "  ")])
 
 
 def save_plot(path: Path, z: np.ndarray, curves: Sequence[Curve], title: str, ylabel: str) -> None:

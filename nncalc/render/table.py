@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from nncalc.activations import ActivationDef, Saturation
     from nncalc.collapse import Check, Collapse, Product, WitnessSearch
     from nncalc.engine import Trace
-from nncalc.render.numbers import SMALL, fmt, short_vector, shown_units, sum_terms, vector
+from nncalc.render.numbers import SMALL, fmt, not_finite, short_vector, shown_units, sum_terms
 from nncalc.render.terminal import Column, Gap, Row, Screen, join_wrapped, wrap
 
 def forward_tables(
@@ -331,11 +331,7 @@ def value_cell(x: float, precision: int) -> str:
     >>> value_cell(0.5, 3), value_cell(float("inf"), 3), value_cell(float("nan"), 3)
     ('0.5', 'overflow (> 1.8e308)', 'undefined (overflow)')
     """
-    if np.isnan(x):
-        return "undefined (overflow)"
-    if np.isinf(x):
-        return f"overflow ({'>' if x > 0 else '<'} {'' if x > 0 else '-'}1.8e308)"
-    return fmt(x, precision)
+    return not_finite(x) or fmt(x, precision)
 
 
 def _saturation_cell(s: Saturation) -> str:
@@ -360,32 +356,55 @@ def activations_table(
 ) -> None:
     """``nncalc activations``: the seed's comparison table, for every registered function.
 
-    Below the width where every column reads (no word split), one block per function.
+    On a terminal narrower than the six columns need (about 120), one block per function,
+    every text wrapped between words.
     """
     screen = Screen(console)
+    name = screen.name
     columns = [
-        Column("Function / PyTorch", min_width=16),
-        Column("Formula", min_width=14),
-        Column("Output range"),
-        Column("Gradient at saturation (z → -∞ / +∞)"),
-        Column("Typical use", min_width=14),
-        Column("Known problem", min_width=14),
+        Column("Function / PyTorch", min_width=18),
+        Column("Formula", min_width=18),
+        Column("Output range", min_width=12),
+        Column("Gradient at saturation (z → -∞ / +∞)", min_width=12),
+        Column("Typical use", min_width=20),
+        Column("Known problem", min_width=20),
     ]
     cells: list[Row] = [
         [
             _function_cell(screen, d),
-            screen.name(d.formula),
-            screen.name(d.output_range),
+            name(d.formula),
+            name(d.output_range),
             _saturation_cell(s),
-            screen.name(d.typical_use),
-            screen.name(d.known_problem),
+            name(d.typical_use),
+            name(d.known_problem),
         ]
         for d, s in rows
     ]
-    screen.table(columns, cells, title="Activation functions", show_lines=True)
-    for d, _ in rows:
-        if d.notes:
-            screen.line(f"{screen.name(d.name)}: {screen.name(d.notes)}")
+
+    def narrow() -> None:
+        width = screen.width
+        for d, s in rows:
+            screen.blank()
+            head = name(d.name) + (f" ({name(', '.join(d.aliases))})" if d.aliases else "")
+            screen.line(head, style="bold")
+            fields = [("PyTorch", name(d.pytorch))]
+            if d.params:
+                fields.append(("parameters", ", ".join(f"{k}={v:g}" for k, v in d.params.items())))
+            fields += [
+                ("formula", name(d.formula)),
+                ("output range", name(d.output_range)),
+                ("gradient as z → -∞ / +∞", _saturation_cell(s)),
+                ("typical use", name(d.typical_use)),
+                ("known problem", name(d.known_problem)),
+            ]
+            screen.lines([line for label, value in fields for line in wrap(f"  {label}: {value}", width, "      ")])
+
+    screen.table(columns, cells, title="Activation functions", show_lines=True, narrow=narrow)
+    notes = [d for d, _ in rows if d.notes]
+    if notes:
+        screen.blank()
+    for d in notes:
+        screen.line(f"{name(d.name)}: {name(d.notes)}")
 
 
 def activation_values_table(
@@ -396,13 +415,15 @@ def activation_values_table(
 ) -> None:
     """``--at``: each activation's value and derivative at each point.
 
-    A value float64 cannot hold is shown with its reason (``undefined (overflow)``).
+    A value float64 cannot hold is shown with its reason (``undefined (overflow)``). Too
+    many points for the width: one block per function, a line per point.
     """
     screen = Screen(console)
+    zs = [fmt(z, precision) for z in points]
     columns = [Column("function")]
-    for z in points:
-        columns.append(Column(f"σ({fmt(z, precision)})", "right", number=True))
-        columns.append(Column(f"σ'({fmt(z, precision)})", "right", number=True))
+    for z in zs:
+        columns.append(Column(f"σ({z})", "right", number=True))
+        columns.append(Column(f"σ'({z})", "right", number=True))
     layer_wide = []
     cells: list[Row] = []
     for d, values, grads in rows:
@@ -410,7 +431,16 @@ def activation_values_table(
         if not d.elementwise:
             layer_wide.append(screen.name(d.name))
         cells.append([label, *(value_cell(v, precision) for pair in zip(values, grads) for v in pair)])
-    screen.table(columns, cells, title=f"Values and derivatives at z = {short_vector(points, precision)}")
+
+    def narrow() -> None:
+        out = []
+        for row, (_, values, grads) in zip(cells, rows):
+            out.append(str(row[0]))
+            for z, v, g in zip(zs, values, grads):
+                out += wrap(f"  z = {z}: σ = {value_cell(v, precision)}, σ' = {value_cell(g, precision)}", screen.width, "      ")
+        screen.lines(out)
+
+    screen.table(columns, cells, title=f"Values and derivatives at z = {short_vector(points, precision)}", narrow=narrow)
     if layer_wide:
         screen.line(
             f"* {' and '.join(layer_wide)} {'acts' if len(layer_wide) == 1 else 'act'} on the whole layer: here z = "
