@@ -399,14 +399,14 @@ def test_tables_fall_back_to_ascii(where, args):
 
 @pytest.mark.parametrize("where", NOT_UTF8)
 @pytest.mark.parametrize("args", DATA_COMMANDS, ids=" ".join)
-def test_json_stays_json(where, args):
+def test_json_stays_json(run, where, args):
     import json
 
     proc = run_in(NOT_UTF8[where], args)
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-2000:]
-    utf8 = run_in({"PYTHONIOENCODING": "utf-8"}, args)
-    decode = lambda b: [json.loads(line) for line in b.decode("latin-1" if where == "latin-1" else "ascii").splitlines()]
-    assert decode(proc.stdout) == [json.loads(line) for line in utf8.stdout.decode("utf-8").splitlines()]
+    text = proc.stdout.decode("latin-1" if where == "latin-1" else "ascii")
+    utf8 = run(*args).stdout  # the same documents, written as UTF-8
+    assert [json.loads(line) for line in text.splitlines()] == [json.loads(line) for line in utf8.splitlines()]
 
 
 def test_names_a_latin1_terminal_cannot_show(tmp_path):

@@ -225,12 +225,17 @@ def latex_text(s: str) -> str:
     'xxxxxxxxxxxxxxxx\\allowbreak{}xxxxxxxxx'
     """
     out = []
-    run = 0  # characters since the last space: a long word gets places to break
+    run = 0  # characters set since the last space: a long word gets places to break
     for c in visible(s):
-        run = 0 if c == " " else run + 1
-        if run > 1 and run % BREAK_EVERY == 1:
+        tex = _latex_char(c)
+        width = 6 if tex.startswith(r"\texttt{U+") else 1
+        if c == " ":
+            run = 0
+        elif run and run + width > BREAK_EVERY:
             out.append(r"\allowbreak{}")
-        out.append(_latex_char(c))
+            run = 0
+        run += width if c != " " else 0
+        out.append(tex)
     return "".join(out)
 
 
