@@ -125,8 +125,8 @@ def summary_table(console: Console, net: Network) -> None:
     screen = Screen(console)
     screen.line(f"{screen.name(net.name or net.source)}: valid, {' → '.join(map(str, net.sizes))}")
     columns = [
-        Column("#", "right", number=True),
-        Column("layer"),
+        Column("#", "right", number=True, long="layer"),
+        Column("layer", long="name"),
         Column("activation"),
         Column("shape (in → out)"),
         Column("parameters", "right", number=True),

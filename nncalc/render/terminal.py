@@ -212,7 +212,7 @@ class Screen:
                 out += wrap(f"… {row.text}", width)
                 continue
             cells = [self.text(c).plain for c in row]
-            head = self.cs.text(columns[0].header)
+            head = self.cs.text(columns[0].long or columns[0].header)
             label = f"{head} {cells[0]}" if head and "\n" not in cells[0] else cells[0]
             out += wrap(label, width)
             for col, cell in zip(columns[1:], cells[1:]):
@@ -222,5 +222,8 @@ class Screen:
                 for line in more:
                     out += wrap(f"    {line}", width, "      ")
         if footer is not None:
-            out += wrap(" ".join(f for f in footer if f), width)
+            given = [(self.cs.text(col.long or col.header), self.cs.text(f)) for col, f in zip(columns, footer) if f]
+            if given:
+                out += wrap(given[0][1], width)
+                out += [line for header, f in given[1:] for line in wrap(f"  {header}: {f}", width, "      ")]
         self.lines(out)
