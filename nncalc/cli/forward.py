@@ -106,17 +106,11 @@ def forward(
             shown, total = first_inputs(chunks)
             trace = run(net, shown)
             if fmt == "table":
-                from nncalc.render.table import forward_tables
+                from nncalc.render.table import forward_tables, more_inputs_note
 
                 out = console()
                 forward_tables(out, net, trace, precision=precision, show_all=all_units, total=total)
-                if total > len(shown):
-                    out.print(
-                        f"\n… and {total - len(shown):,} more inputs, not shown as tables: "
-                        "--csv or --json print every output.",
-                        markup=False,
-                        highlight=False,
-                    )
+                more_inputs_note(out, len(shown), total)
             else:
                 from nncalc.render.worked import forward_doc
 
