@@ -188,7 +188,7 @@ def test_terminal_shows_names_and_obeys_none(k):
 
     from rich.console import Console
 
-    from nncalc import collapse as maths
+    from nncalc import collapsing as maths
     from nncalc.engine import forward
     from nncalc.render.table import collapse_view, forward_tables, summary_table
 
@@ -222,7 +222,7 @@ def markdown_tokens(md: str):
 
 @pytest.mark.parametrize("k", range(len(HOSTILE)))
 def test_markdown_shows_names_as_text(k):
-    from nncalc import collapse as maths
+    from nncalc import collapsing as maths
     from nncalc.engine import forward
     from nncalc.render.document import Heading, to_markdown
     from nncalc.render.worked import collapse_doc, forward_doc
@@ -269,7 +269,7 @@ def latex_pdf(tex: str, tmp_path) -> tuple[str, str]:
 
 
 def test_latex_compiles_with_every_hostile_name(tmp_path):
-    from nncalc import collapse as maths
+    from nncalc import collapsing as maths
     from nncalc.engine import forward
     from nncalc.render.document import to_latex
     from nncalc.render.worked import collapse_doc, forward_doc
