@@ -8,6 +8,7 @@ spec's plain YAML scalars, ``--input`` and every text input or weight file.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 import re
 import sys
 import warnings
@@ -46,6 +47,12 @@ def parse_number(text: str) -> float:
     s = text.strip()
     if s.lstrip("+-").lower() in _NOT_FINITE:
         raise ValueError(f"{shown(s)} is not a finite number")
+    if "/" in s and FRACTION.fullmatch(s):
+        try:
+            value = float(parse_exact(s))
+        except OverflowError:
+            raise ValueError(f"{shown(s)} is too large for float64") from None
+        return value
     if not NUMBER.fullmatch(s):
         if not s:
             raise ValueError("a value is empty")
@@ -56,6 +63,29 @@ def parse_number(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{shown(s)} is too large for float64")
     return value
+
+
+# A fraction of two decimal numbers, as teachers write them: 1/3, -2/7, 0.5/3.
+FRACTION = re.compile(rf"({NUMBER.pattern})\s*/\s*({NUMBER.pattern})")
+
+
+def parse_exact(text: str) -> Fraction:
+    """The exact rational value of a number as written: ``0.1`` is 1/10, ``1/3`` is 1/3.
+
+    >>> parse_exact("0.1"), parse_exact("-2/7"), parse_exact("1e-2")
+    (Fraction(1, 10), Fraction(-2, 7), Fraction(1, 100))
+    >>> float(parse_exact("1/3")) == parse_number("1/3")
+    True
+    """
+    s = text.strip()
+    m = FRACTION.fullmatch(s)
+    if m is not None:
+        denominator = Fraction(m[2])
+        if denominator == 0:
+            raise ValueError(f"{shown(s)} divides by zero")
+        return Fraction(m[1]) / denominator
+    parse_number(s)  # the same rules (and messages) as every number
+    return Fraction(s)
 
 
 def parse_vector(text: str, net: Network, what: str | None = None) -> np.ndarray:

@@ -52,6 +52,9 @@ class Layer:
     has_bias: bool = True  # False when the spec gave no bias (shown without a "+ b" term)
     weights_from: str | None = None  # the file the weights were read from, if not inline
     bias_from: str | None = None
+    # With an exact reading (nncalc.spec.parse_spec(..., exact=True)): W and b as object
+    # arrays of fractions.Fraction, the values exactly as written (0.1 is 1/10).
+    exact: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def nin(self) -> int:
@@ -92,6 +95,7 @@ class Network:
     input: np.ndarray | None = None  # default inputs, shape (batch, nin), or None
     source: str = "<network>"  # where it was read from, for messages
     target: np.ndarray | None = None  # expected outputs (batch, nout), for backward
+    exact_input: np.ndarray | None = None  # the input as Fractions, with an exact reading
 
     @property
     def nin(self) -> int:
@@ -279,7 +283,7 @@ def build_layer(
     arrays came from (``model.npz[fc1.weight]``), for messages and summaries.
     """
     base = ("layers", index - 1)
-    unknown = set(spec) - {"name", "weights", "bias", "activation", "weights_from", "bias_from"}
+    unknown = set(spec) - {"name", "weights", "bias", "activation", "weights_from", "bias_from", "exact"}
     if unknown:
         raise _fail(
             f"layer {index}: unknown key '{sorted(unknown)[0]}'; expected: name, weights, bias, activation",
@@ -334,7 +338,16 @@ def build_layer(
     else:
         b = np.zeros(W.shape[0])
     act = resolve_activation(spec.get("activation"), f"{what} activation", source, base + ("activation",))
-    return Layer(name, frozen(W), frozen(b), act, has_bias, weights_from, bias_from)
+    exact = spec.get("exact")
+    if exact is not None:
+        from fractions import Fraction
+
+        Wq, bq = exact
+        Wq = np.array(Wq, dtype=object).reshape(W.shape)
+        bq = np.array(bq if bq is not None else [Fraction(0)] * len(b), dtype=object).reshape(b.shape)
+        Wq.flags.writeable = bq.flags.writeable = False
+        exact = (Wq, bq)
+    return Layer(name, frozen(W), frozen(b), act, has_bias, weights_from, bias_from, exact)
 
 
 def build_network(

@@ -137,7 +137,7 @@ def read_source(arg: str) -> tuple[str, str]:
         raise SpecError(f"{what} UTF-8 text (byte {e.start + 1})", source=source) from None
 
 
-def load_spec(arg: str, allow_outside: bool = False) -> Network:
+def load_spec(arg: str, allow_outside: bool = False, exact: bool = False) -> Network:
     """Read and validate a spec given as a path, ``-`` (stdin) or an example's name.
 
     Weight files named in the spec are read relative to the spec's folder (the current
@@ -150,7 +150,7 @@ def load_spec(arg: str, allow_outside: bool = False) -> Network:
         base = EXAMPLES_DIR
     else:
         base = Path(arg).parent
-    return parse_spec(text, source, base=base, allow_outside=allow_outside)
+    return parse_spec(text, source, base=base, allow_outside=allow_outside, exact=exact)
 
 
 # ------------------------------------------------------------------------ composing
@@ -401,10 +401,11 @@ class _Builder:
     the model points at the line and column it is about.
     """
 
-    def __init__(self, source: str, base: Path, allow_outside: bool) -> None:
+    def __init__(self, source: str, base: Path, allow_outside: bool, exact: bool = False) -> None:
         self.source = source
         self.base = base
         self.allow_outside = allow_outside
+        self.exact = exact
         self.nodes: dict[tuple, Node] = {}
         self.parsed: dict[int, np.ndarray] = {}  # rows already read, by node
 
@@ -638,6 +639,34 @@ class _Builder:
                 raise e
         return full
 
+    # -- exact values (with exact=True): each number as written, as a Fraction
+
+    def exact_rows(self, node: Node, values: np.ndarray) -> np.ndarray:
+        """The Fractions of a matrix or vector node whose float values are ``values``."""
+        from fractions import Fraction
+
+        from nncalc.inputs import parse_exact
+
+        def texts(row: Node) -> list[str]:
+            return row.texts if isinstance(row, _Scalars) else [n.value for n in row.value]
+
+        flat = values.reshape(-1)
+        if isinstance(node, MappingNode):  # read from a file: the floats are the values
+            return np.array([Fraction(float(v)) for v in flat], dtype=object).reshape(values.shape)
+        if isinstance(node, ScalarNode):
+            written = [node.value]
+        elif values.ndim == 2 and not isinstance(node, _Scalars):
+            written = [t for row in node.value for t in texts(row)]
+        else:
+            written = texts(node)
+        out = []
+        for text, v in zip(written, flat):
+            try:
+                out.append(parse_exact(text))
+            except ValueError:  # 0x1F and the other integer forms
+                out.append(Fraction(float(v)))
+        return np.array(out, dtype=object).reshape(values.shape)
+
     # -- the network
 
     def activation(self, node: Node, what: str, at: tuple) -> str | dict[str, object]:
@@ -688,6 +717,10 @@ class _Builder:
                 spec["bias"] = self.vector(bnode, f"{what} bias")
         if "activation" in fields:
             spec["activation"] = self.activation(fields["activation"], f"{what} activation", at + ("activation",))
+        if self.exact and "weights" in spec:
+            Wq = self.exact_rows(fields["weights"], np.asarray(spec["weights"]))
+            bq = self.exact_rows(fields["bias"], np.asarray(spec["bias"], dtype=float)) if "bias" in spec else None
+            spec["exact"] = (Wq, bq)
         return spec
 
     def network(self, root: Node | None) -> Network:
@@ -724,6 +757,12 @@ class _Builder:
             if key in fields:
                 rows = self.rows(fields[key], what, width, net)
                 net = replace(net, **{key: frozen(rows)})
+                if key == "input" and self.exact:
+                    node = fields[key]
+                    many = isinstance(node, SequenceNode) and not isinstance(node, _Scalars)
+                    exact = self.exact_rows(node, rows if many else rows[0]).reshape(rows.shape)
+                    exact.flags.writeable = False
+                    net = replace(net, exact_input=exact)
         if net.input is not None and net.target is not None and len(net.target) != len(net.input):
             raise self.error(
                 fields["target"],
@@ -867,11 +906,21 @@ def to_yaml(net: Network, comment: str | None = None) -> str:
 
 
 def parse_spec(
-    text: str, source: str = "<spec>", base: Path | None = None, allow_outside: bool = False
+    text: str,
+    source: str = "<spec>",
+    base: Path | None = None,
+    allow_outside: bool = False,
+    exact: bool = False,
 ) -> Network:
-    """Validate spec text and build the network; SpecError names the line and column.
+    r"""Validate spec text and build the network; SpecError names the line and column.
 
     ``base`` is the folder that weight files are relative to (default: the current one).
+    With ``exact``, each layer also keeps its numbers as written, as Fractions
+    (``Layer.exact``, ``Network.exact_input``).
+
+    >>> net = parse_spec("input: [1/3]\nlayers: [{weights: [[0.1]], bias: [-2/7]}]", exact=True)
+    >>> net.layers[0].exact, net.exact_input
+    ((array([[Fraction(1, 10)]], dtype=object), array([Fraction(-2, 7)], dtype=object)), array([[Fraction(1, 3)]], dtype=object))
     """
-    builder = _Builder(source, base or Path.cwd(), allow_outside)
+    builder = _Builder(source, base or Path.cwd(), allow_outside, exact)
     return builder.network(_compose(text, source))
