@@ -237,7 +237,13 @@ def _grid(knots: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _second_difference(y: np.ndarray, h: float) -> np.ndarray:
-    return np.abs(y[2:] - 2 * y[1:-1] + y[:-2]) / (h * h)
+    """|f''| at every grid point: second differences inside, and at each end the linear
+    extrapolation of its two neighbours (so that a maximum at an end, like e^x's at b,
+    is not missed by a step)."""
+    d = (y[2:] - 2 * y[1:-1] + y[:-2]) / (h * h)
+    if len(d) < 2:
+        return np.abs(np.concatenate((d[:1], d, d[-1:])))
+    return np.abs(np.concatenate(([2 * d[0] - d[1]], d, [2 * d[-1] - d[-2]])))
 
 
 def curvature(f: Callable[[np.ndarray], np.ndarray], a: float, b: float, label: str = "f") -> Curvature:
@@ -264,7 +270,7 @@ def curvature(f: Callable[[np.ndarray], np.ndarray], a: float, b: float, label: 
             noise = 4 * _EPS * float(np.max(np.abs(y))) / (h * h)
         if not np.isfinite(d2).all():
             i = int(np.argmax(~np.isfinite(d2)))
-            return Curvature("unbounded", None, float(x[i + 1]), points)
+            return Curvature("unbounded", None, float(x[i]), points)
         k = int(np.argmax(d2))
         estimate = float(d2[k])
         limit = float(100 * noise)
@@ -278,7 +284,7 @@ def curvature(f: Callable[[np.ndarray], np.ndarray], a: float, b: float, label: 
         if fine_wide.max() > 1.5 * coarse_wide.max():
             j = int(np.argmax(fine_wide))
             return Curvature("unbounded", None, float(x[j + 1] + h / 2), points)
-        return Curvature("estimated", estimate, float(x[k + 1]), points)
+        return Curvature("estimated", estimate, float(x[k]), points)
     return Curvature("flat", limit, float((a + b) / 2), points)
 
 

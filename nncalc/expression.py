@@ -306,6 +306,7 @@ class _Checker:
 
     def call(self, node: ast.Call, depth: int) -> tuple[Fn, bool]:
         if not isinstance(node.func, ast.Name):
+            self.node(node.func, depth + 1)  # refuses an attribute (os.system) at its '.'
             raise self.refuse(node, f"only the functions {', '.join(FUNCTIONS)} can be called")
         name = node.func.id
         fn = FUNCTIONS.get(name)

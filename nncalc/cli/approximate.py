@@ -195,6 +195,7 @@ def _read_samples(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """The (x, y) pairs of a file, read as nncalc reads inputs (header line, comments,
     one clean error per bad file), after looking at what the file is."""
     import stat
+    import warnings
 
     import numpy as np
 
@@ -220,11 +221,13 @@ def _read_samples(path: Path) -> tuple[np.ndarray, np.ndarray]:
     chunks = []
     count = 0
     try:
-        for chunk in read_inputs(str(path), pairs):
-            chunks.append(chunk)
-            count += len(chunk)
-            if count > MAX_UNITS + 1:
-                raise InputError(f"holds more than {MAX_UNITS + 1:,} samples (a network of at most {MAX_UNITS:,} units)", source=source)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # NumPy's "loadtxt: input contained no data"
+            for chunk in read_inputs(str(path), pairs):
+                chunks.append(chunk)
+                count += len(chunk)
+                if count > MAX_UNITS + 1:
+                    raise InputError(f"holds more than {MAX_UNITS + 1:,} samples (a network of at most {MAX_UNITS:,} units)", source=source)
     except OSError as e:
         raise InputError(f"cannot read the file: {e.strerror or e}", source=source) from None
     except UnicodeDecodeError:
