@@ -248,6 +248,12 @@ def test_samples_are_the_knots(run, tmp_path):
     assert record["samples"] == samples
 
 
+def test_samples_from_standard_input(run):
+    (record,) = lines(run("approximate", "--samples", "-", "--json", input="0,0\n1,1\n3,0\n"))
+    assert record["samples"] == "<stdin>" and record["units"] == 2 and record["range"] == [0.0, 3.0]
+    assert_one_error(run("approximate", "--samples", "-", input="0,0\n1,x\n"), "<stdin>:2: 'x' is not a number")
+
+
 def test_samples_in_other_formats(run, tmp_path):
     np.save(tmp_path / "p.npy", np.array([[0.0, 1.0], [2.0, 0.0], [1.0, 3.0]]))
     (tmp_path / "p.json").write_text("[[0, 1], [2, 0], [1, 3]]")
@@ -322,6 +328,7 @@ BAD_ARGUMENTS = [
     (["sin(x)", "--range", "0,1", "--units", "100001"], "expected between 1 and 100,000"),
     (["sin(x)", "--range", "0,1", "--units", "9" * 400], "expected between 1 and 100,000"),
     (["sin(x)", "--range", "0,1", "--units", "2,2"], "2 is given twice"),
+    (["sin(x)", "--range", "0,1", "--units", ",".join(map(str, range(1, 22)))], "give at most 20"),
     (["sin(x)", "--range", "0,1", "--units", "2.5"], "'2.5' is not a whole number"),
     (["sin(x)", "--range", "0,1", "--units", "-4"], "'-4' is not a whole number"),
     (["sin(x)", "--range", "0,1", "--units", "8,"], "'' is not a whole number"),

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 FORMATS_OUT = ("table", "json")
+MAX_COUNTS = 20  # unit counts in one table
 MAX_SAMPLES_BYTES = 64 * 1024 * 1024  # a samples file far larger than 100,001 pairs needs
 
 
@@ -100,7 +101,8 @@ def approximate(
             if counts is not None and len(counts) > 1:
                 raise InputError(f"--units '{units}': with --samples, give one number (one less than the samples), or none")
             x, y = _read_samples(samples)
-            study = engine.interpolate(x, y, counts[0] if counts else None, source=str(samples))
+            source = "<stdin>" if str(samples) == "-" else str(samples)
+            study = engine.interpolate(x, y, counts[0] if counts else None, source=source)
         else:
             if expression is None:
                 raise InputError('give an expression in x, like nncalc approximate "sin(x)" --range 0,pi, or --samples FILE')
@@ -148,7 +150,10 @@ def _parse_units(text: str) -> list[int]:
     from nncalc.approximate import MAX_UNITS
 
     counts: list[int] = []
-    for part in text.split(","):
+    parts = text.split(",")
+    if len(parts) > MAX_COUNTS:
+        raise InputError(f"--units: {len(parts):,} numbers of units; give at most {MAX_COUNTS}")
+    for part in parts:
         p = part.strip()
         if not p.isdigit() or not p.isascii():
             raise InputError(f"--units '{text}': '{p}' is not a whole number; expected like --units 8 or --units 2,4,8")
@@ -203,7 +208,7 @@ def _read_samples(path: Path) -> tuple[np.ndarray, np.ndarray]:
     from nncalc.inputs import read_inputs
     from nncalc.network import build_network
 
-    source = str(path)
+    source = "<stdin>" if str(path) == "-" else str(path)
     if str(path) != "-":
         try:
             info = path.stat()

@@ -51,11 +51,10 @@ def curvature_line(study: Study, precision: int) -> str:
             f"max|f''| grows without bound near x = {fmt(c.at, precision)} (a kink, a pole or a "
             "vertical tangent?), so the bound for smooth f does not apply"
         )
+    if c.status == "flat" and not c.max_abs:
+        return "f'' = 0: f is constant, which the network draws exactly"
     if c.status == "flat":
-        return (
-            f"f'' is too small for float64 to resolve at f's size (max|f''| < {fmt(c.max_abs, 2)}); "
-            "the bound uses that limit"
-        )
+        return f"max|f''| < {fmt(c.max_abs, 2)} (below float64's resolution at f's size); the bound uses that"
     return f"max|f''| ≈ {fmt(c.max_abs, precision)} (at x = {fmt(c.at, precision)}, estimated from {c.points:,} points)"
 
 
@@ -75,14 +74,14 @@ def _fit_view(console: Console, study: Study, fit: Fit, precision: int) -> None:
     from rich.text import Text
 
     n = fit.units
-    if study.from_samples:
-        how = f"{_units(n)}, a knot at each sample"
-    else:
-        how = f"{_units(n)}, knots x_i = {fmt(study.a, precision)} + i·{fmt((study.b - study.a) / n, precision)}"
-    console.print(Text(f"{subject(study)}: {how}"))
     y = "y_i" if study.from_samples else "f(x_i)"
     y0 = y.replace("_i", "_0")
-    console.print(Text(f"network(x) = {y0} + Σ c_i · relu(x − x_i): unit i switches on at knot x_i"))
+    console.print(Text(f"{subject(study)}, with {_units(n)}"))
+    if study.from_samples:
+        knots = "a knot at each sample"
+    else:
+        knots = f"knots x_i = {fmt(study.a, precision)} + i·{fmt((study.b - study.a) / n, precision)}"
+    console.print(Text(f"network(x) = {y0} + Σ c_i · relu(x − x_i); {knots}"))
     table = Table()
     table.add_column("i", justify="right")
     table.add_column("knot x_i", justify="right")
@@ -223,6 +222,8 @@ def _curves(study: Study) -> list[tuple[str, Any]]:
 
 def _title(study: Study) -> str:
     counts = ", ".join(f"{fit.units:,}" for fit in study.fits)
+    if study.from_samples:
+        return f"{subject(study, 6)}, and the network of {counts} ReLU units through them"
     what = "network" if len(study.fits) == 1 else "networks"
     return f"{subject(study, 6)}, and its {what} of {counts} ReLU units"
 
@@ -261,7 +262,15 @@ def save_plot(path: Path, study: Study) -> None:
     if kind not in ("png", "svg"):
         raise NncalcError(f"--save writes .png or .svg files, not '{path.suffix or path.name}'", source=str(path))
     matplotlib = _need("matplotlib", "--save")
+    with warnings.catch_warnings():  # a library's warning is never the user's message
+        warnings.simplefilter("ignore")
+        _draw(path, kind, matplotlib, study)
+
+
+def _draw(path: Path, kind: str, matplotlib: Any, study: Study) -> None:
     from matplotlib.figure import Figure  # no pyplot: no GUI backend, no global state
+
+    from nncalc.errors import NncalcError
 
     with_errors = not study.from_samples
     fig = Figure(figsize=(9, 7.5 if with_errors else 5), dpi=120, layout="constrained")
@@ -303,7 +312,16 @@ def save_plot(path: Path, study: Study) -> None:
             bottom.set_yscale("log")
             bottom.set_ylim(lowest / 30, highest * 2)
         bottom.set_ylabel("error |f − network|")
-        title = "Error of each network; dotted: its bound " + BOUND if many else "Error between the knots, and the bound " + BOUND
+        bounded = any(fit.bound is not None for fit in study.fits)
+        if many:
+            title = "Error of each network" + ("; dotted: its bound " + BOUND if bounded else "")
+        else:
+            title = "Error between the knots" + (", and the bound " + BOUND if bounded else "")
+            top_error = max(study.largest.max_error, study.largest.bound or 0.0)
+            if top_error > 0:
+                bottom.set_ylim(0, top_error * 1.1)
+        if study.curvature is not None and not study.curvature.bounded:
+            title += " (no bound: f'' is unbounded)"
         bottom.set_title(title, fontsize="medium")
         bottom.grid(alpha=0.3)
         bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
@@ -311,8 +329,6 @@ def save_plot(path: Path, study: Study) -> None:
     last.set_xlabel("x")
     last.set_xlim(float(x[0]), float(x[-1]))
     try:
-        with warnings.catch_warnings():  # a library's warning is never the user's message
-            warnings.simplefilter("ignore")
-            fig.savefig(path, format=kind, metadata={"Date": None} if kind == "svg" else None)
+        fig.savefig(path, format=kind, metadata={"Date": None} if kind == "svg" else None)
     except OSError as e:
         raise NncalcError(f"cannot write the file: {e.strerror}", source=str(path)) from None
