@@ -347,6 +347,20 @@ def test_bad_arguments(run, args, message):
     assert_one_error(run("approximate", *args), message)
 
 
+def test_long_and_hostile_arguments_are_quoted_short_and_escaped(run, tmp_path):
+    line = assert_one_error(run("approximate", "sin(x)", "--range", "0," + "1" * 100_000), "too large for float64")
+    assert len(line) < 300
+    line = assert_one_error(run("approximate", "sin(x)", "--range", "0,1", "--units", "9" * 100_000))
+    assert len(line) < 300
+    name = str(tmp_path / "a\x1b[31mb.csv")
+    line = assert_one_error(run("approximate", "--samples", name), "no such file")
+    assert "\x1b" not in line and "a\\x1b[31mb.csv" in line
+    bad = tmp_path / "d\x1b.csv"
+    bad.write_text("0,0\nx,1\n")
+    line = assert_one_error(run("approximate", "--samples", str(bad)), "d\\x1b.csv:2: 'x' is not a number")
+    assert "\x1b" not in line
+
+
 def test_unwritable_outputs(run, tmp_path):
     missing = tmp_path / "no" / "such"
     assert_one_error(run("approximate", "sin(x)", "--range", "0,1", "--write", str(missing / "a.yaml")), "cannot write the file")

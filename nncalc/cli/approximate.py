@@ -49,7 +49,7 @@ def approximate(
         typer.Option(
             "--units",
             metavar="N[,N...]",
-            help="Hidden units: one number, or several (2,4,8,16) for a table of the error against N (default: 8; with --samples, one per sample but one).",
+            help="Hidden units: one number, or several (2,4,8,16) for a table of the error against N (default: 8; with --samples, the number of samples less one).",
             show_default=False,
         ),
     ] = None,
@@ -99,9 +99,9 @@ def approximate(
             if range_ is not None:
                 raise InputError("--range does not go with --samples: the samples' x values set the range")
             if counts is not None and len(counts) > 1:
-                raise InputError(f"--units '{units}': with --samples, give one number (one less than the samples), or none")
+                raise InputError(f"--units '{_shown(units)}': with --samples, give one number (one less than the samples), or none")
             x, y = _read_samples(samples)
-            source = "<stdin>" if str(samples) == "-" else str(samples)
+            source = "<stdin>" if str(samples) == "-" else _shown(str(samples), 200)
             study = engine.interpolate(x, y, counts[0] if counts else None, source=source)
         else:
             if expression is None:
@@ -145,6 +145,13 @@ def approximate(
         typer.echo(f"wrote {save}", err=True)
 
 
+def _shown(text: str, width: int = 40) -> str:
+    """An argument as messages quote it: control characters escaped, a long one cut."""
+    from nncalc.expression import shown
+
+    return shown(text, width=width)
+
+
 def _parse_units(text: str) -> list[int]:
     """``8`` or ``2,4,8``: whole numbers of hidden units, each given once."""
     from nncalc.approximate import MAX_UNITS
@@ -156,12 +163,12 @@ def _parse_units(text: str) -> list[int]:
     for part in parts:
         p = part.strip()
         if not p.isdigit() or not p.isascii():
-            raise InputError(f"--units '{text}': '{p}' is not a whole number; expected like --units 8 or --units 2,4,8")
+            raise InputError(f"--units '{_shown(text)}': '{_shown(p)}' is not a whole number; expected like --units 8 or --units 2,4,8")
         n = int(p) if len(p) <= 7 else MAX_UNITS + 1
         if not 1 <= n <= MAX_UNITS:
-            raise InputError(f"--units '{text}': {p} units; expected between 1 and {MAX_UNITS:,}")
+            raise InputError(f"--units '{_shown(text)}': {_shown(p)} units; expected between 1 and {MAX_UNITS:,}")
         if n in counts:
-            raise InputError(f"--units '{text}': {n} is given twice")
+            raise InputError(f"--units '{_shown(text)}': {n} is given twice")
         counts.append(n)
     return counts
 
@@ -169,30 +176,31 @@ def _parse_units(text: str) -> list[int]:
 def _parse_range(text: str) -> tuple[float, float]:
     """``0,1``, ``-pi,pi`` or ``0,2*pi``: two constant expressions, the first smaller."""
     from nncalc.expression import parse
-    from nncalc.inputs import parse_number
+    from nncalc.inputs import NUMBER, parse_number
 
     parts = text.split(",")
     if len(parts) != 2:
-        raise InputError(f"--range '{text}': expected two numbers, like --range 0,1 or --range 0,pi")
+        raise InputError(f"--range '{_shown(text)}': expected two numbers, like --range 0,1 or --range 0,pi")
     ends = []
     for part in parts:
         try:
             ends.append(parse_number(part))
             continue
         except ValueError:
-            pass
+            if NUMBER.fullmatch(part.strip()):  # a number, but beyond float64
+                raise InputError(f"--range '{_shown(text)}': '{_shown(part.strip())}' is too large for float64") from None
         try:
             value = parse(part.strip(), what="end", variable=False).value()
         except InputError as e:
-            raise InputError(f"--range '{text}': {e.message}") from None
+            raise InputError(f"--range '{_shown(text)}': {e.message}") from None
         import math
 
         if not math.isfinite(value):
-            raise InputError(f"--range '{text}': '{part.strip()}' is not a finite number")
+            raise InputError(f"--range '{_shown(text)}': '{_shown(part.strip())}' is not a finite number")
         ends.append(value)
     a, b = ends
     if not a < b:
-        raise InputError(f"--range '{text}': the first number must be smaller than the second")
+        raise InputError(f"--range '{_shown(text)}': the first number must be smaller than the second")
     return a, b
 
 
@@ -208,7 +216,7 @@ def _read_samples(path: Path) -> tuple[np.ndarray, np.ndarray]:
     from nncalc.inputs import read_inputs
     from nncalc.network import build_network
 
-    source = "<stdin>" if str(path) == "-" else str(path)
+    source = "<stdin>" if str(path) == "-" else _shown(str(path), 200)
     if str(path) != "-":
         try:
             info = path.stat()
@@ -233,6 +241,9 @@ def _read_samples(path: Path) -> tuple[np.ndarray, np.ndarray]:
                 count += len(chunk)
                 if count > MAX_UNITS + 1:
                     raise InputError(f"holds more than {MAX_UNITS + 1:,} samples (a network of at most {MAX_UNITS:,} units)", source=source)
+    except InputError as e:
+        e.source = source  # the name as given, control characters made visible
+        raise
     except OSError as e:
         raise InputError(f"cannot read the file: {e.strerror or e}", source=source) from None
     except UnicodeDecodeError:
