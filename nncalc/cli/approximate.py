@@ -86,7 +86,6 @@ def approximate(
     as 1/N².
     """
     from nncalc import approximate as engine
-    from nncalc.spec import to_yaml
 
     with reported():
         as_json = choose_format(format, FORMATS_OUT, json=json) == "json"
@@ -115,6 +114,7 @@ def approximate(
             study = engine.approximate(f, a, b, counts or [8], label=expression)
         if write is not None:
             from nncalc.render.approximate import spec_texts
+            from nncalc.spec import to_yaml
 
             fit = study.largest
             name, description, comment = spec_texts(study, fit)
