@@ -264,8 +264,8 @@ def test_samples_in_other_formats(run, tmp_path):
 
 BAD_SAMPLES = [
     ("duplicate x", "0,0\n1,1\n1,2\n", "x = 1 is given twice (samples 2 and 3)"),
-    ("empty", "", "holds no samples"),
-    ("comments only", "# nothing\n\n", "holds no samples"),
+    ("empty", "", "has no inputs"),
+    ("comments only", "# nothing\n\n", "has no inputs"),
     ("one sample", "0,1\n", "1 sample: a network needs at least 2"),
     ("not a number", "0,0\n1,abc\n", ":2: 'abc' is not a number"),
     ("three columns", "0,0,0\n", ":1: expected 2 values, got 3"),

@@ -231,7 +231,7 @@ def _title(study: Study) -> str:
 def terminal_plot(console: Console, study: Study) -> None:
     """f and each network, drawn by plotext at the console's width; the knots (or
     samples) as points when there is one network."""
-    from nncalc.render.plot import PLAIN_MARKERS, _need
+    from nncalc.render.plot import MARKERS, _need
 
     plotext = _need("plotext", "--plot")
     colour = console.is_terminal and not console.no_color
@@ -240,7 +240,7 @@ def terminal_plot(console: Console, study: Study) -> None:
     fig.plot_size(console.width, max(12, min(30, console.width // 3)))
     x = study.curve_x.tolist()
     for k, (label, y) in enumerate(_curves(study)):
-        marker = "braille" if colour else PLAIN_MARKERS[k % len(PLAIN_MARKERS)]
+        marker = "braille" if colour else MARKERS[k % len(MARKERS)]
         fig.draw(fig.signal(x, y.tolist(), marker=marker).lines().label(label))
     fit = study.largest
     if len(study.fits) == 1 and fit.units <= 64:
