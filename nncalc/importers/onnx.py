@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import mmap
 from pathlib import Path
 from typing import Any
 
@@ -87,21 +88,121 @@ def read(path: Path, source: str, *, size: int, allow_outside: bool = False) -> 
             "save large models with their weights as external data",
             source=source,
         )
+    model = onnx.ModelProto()
+    raw: list[tuple[int, int]] = []
+    buf: Any = None
     try:
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            buf = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        try:
+            skeleton, raw = _without_raw_data(buf)
+        except _Damaged:
+            skeleton, raw = bytes(buf), []  # protobuf's own parser gives the verdict
+        model.ParseFromString(skeleton)
     except OSError as e:
         raise SpecError(f"cannot read the file: {e.strerror or e}", source=source) from None
-    model = onnx.ModelProto()
-    try:
-        model.ParseFromString(data)
     except (DecodeError, RecursionError, ValueError):
         raise SpecError("not a valid ONNX file: its protobuf is truncated or damaged", source=source) from None
-    del data
     if not model.HasField("graph") or not model.graph.node:
         raise SpecError("not an ONNX model with a graph: it holds no nodes", source=source)
-    graph = _Graph(model, path, source, allow_outside)
+    if raw and len(raw) != len(model.graph.initializer):
+        raise SpecError("not a valid ONNX file: its initializers could not be told apart", source=source)
+    graph = _Graph(model, path, source, allow_outside, buf, raw)
     layers = graph.layers()
     return Model(layers, graph.about())
+
+
+# ------------------------------------------------------------------ protobuf, by hand
+#
+# Parsing copies every initializer's raw_data into protobuf's memory, and reading it
+# copies it again. Instead the file is memory-mapped, the raw_data fields of the
+# initializers are cut out of a skeleton that protobuf parses (small), and the values are
+# read straight from the map. Only the wire format is read here: tags, varints, lengths.
+
+
+class _Damaged(Exception):
+    pass
+
+
+def _varint(buf: Any, pos: int, end: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= end or shift > 63:
+            raise _Damaged
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, pos
+        shift += 7
+
+
+def _fields(buf: Any, start: int, end: int) -> Any:
+    """(field number, wire type, start of value, end of value, start of tag) of each
+    field of the message in ``buf[start:end]``."""
+    pos = start
+    while pos < end:
+        tag_start = pos
+        key, pos = _varint(buf, pos, end)
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            _, stop = _varint(buf, pos, end)
+        elif wire == 1:
+            stop = pos + 8
+        elif wire == 2:
+            n, pos = _varint(buf, pos, end)
+            stop = pos + n
+        elif wire == 5:
+            stop = pos + 4
+        else:
+            raise _Damaged
+        if stop > end or field == 0:
+            raise _Damaged
+        yield field, wire, pos, stop, tag_start
+        pos = stop
+
+
+def _encode_varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def _without_raw_data(buf: Any) -> tuple[bytes, list[tuple[int, int]]]:
+    """A ModelProto's bytes without its initializers' raw_data, and where each
+    initializer's raw_data is (offset, length; length -1 when it has none)."""
+    spans: list[tuple[int, int]] = []
+
+    def tensor(start: int, end: int) -> bytes:
+        parts, span = [], (0, -1)
+        for field, wire, p, stop, tag in _fields(buf, start, end):
+            if field == 9 and wire == 2:  # raw_data: the last one counts
+                span = (p, stop - p)
+            else:
+                parts.append(buf[tag:stop])
+        spans.append(span)
+        return b"".join(parts)
+
+    def rebuilt(start: int, end: int, field_no: int, inner: Any) -> bytes:
+        parts = []
+        for field, wire, p, stop, tag in _fields(buf, start, end):
+            if field == field_no and wire == 2:
+                body = inner(p, stop)
+                parts.append(_encode_varint(field << 3 | 2))
+                parts.append(_encode_varint(len(body)))
+                parts.append(body)
+            else:
+                parts.append(buf[tag:stop])
+        return b"".join(parts)
+
+    graph = lambda start, end: rebuilt(start, end, 5, tensor)  # noqa: E731 - GraphProto.initializer
+    return rebuilt(0, len(buf), 7, graph), spans  # ModelProto.graph
 
 
 def _attrs(node: Any) -> dict[str, Any]:
@@ -140,8 +241,11 @@ def _round_to(x: float, dtype: int) -> float:
 
 
 class _Graph:
-    def __init__(self, model: Any, path: Path, source: str, allow_outside: bool) -> None:
+    def __init__(self, model: Any, path: Path, source: str, allow_outside: bool, buf: Any = None, raw: list[tuple[int, int]] | None = None) -> None:
         self.model, self.g = model, model.graph
+        # Where each initializer's raw_data is in the file (cut out of the parsed copy).
+        self.buf = buf
+        self.raw_spans = {t.name: span for t, span in zip(self.g.initializer, raw or []) if span[1] >= 0}
         self.path, self.source, self.allow_outside = path, source, allow_outside
         self.filename = path.name
         self.opset = None
@@ -153,6 +257,8 @@ class _Graph:
         if self.opset < 7:
             raise self.fail(f"opset {self.opset} is older than nncalc reads (7 and later)")
         self.inits = {t.name: t for t in self.g.initializer}
+        if len(self.inits) != len(self.g.initializer):
+            raise self.fail("two initializers have the same name")
         self.producer: dict[str, Any] = {}
         for node in self.g.node:
             for out in node.output:
@@ -205,6 +311,11 @@ class _Graph:
         itemsize = np.dtype(storage).itemsize
         if t.data_location == 1:  # EXTERNAL
             raw = self.external(t, what, count * itemsize, storage)
+        elif t.name in self.raw_spans and self.inits.get(t.name) is t:
+            start, length = self.raw_spans[t.name]
+            if length != count * itemsize:
+                raise self.fail(f"{what} holds {length:,} bytes, but its shape {shape} needs {count * itemsize:,}")
+            raw = np.frombuffer(self.buf, dtype=storage, count=count, offset=start) if count else np.zeros(0, storage)
         elif t.HasField("raw_data"):
             if len(t.raw_data) != count * itemsize:
                 raise self.fail(f"{what} holds {len(t.raw_data):,} bytes, but its shape {shape} needs {count * itemsize:,}")
@@ -220,6 +331,8 @@ class _Graph:
                 raw = np.array(field, dtype=np.float64 if dt in FLOAT_STORAGE else np.int64)
         if dt == BFLOAT16:  # the top half of a float32
             values = (raw.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+        elif dt == DOUBLE:
+            values = raw  # already float64; the network copies what it keeps
         elif dt in FLOAT_STORAGE:
             values = raw.astype(np.float64)
         else:

@@ -13,9 +13,7 @@ become layers in the numeric order of their prefixes (see :mod:`nncalc.importers
 from __future__ import annotations
 
 import json
-import mmap
 from pathlib import Path
-from typing import Any, Callable
 
 import numpy as np
 
@@ -122,46 +120,40 @@ def read_header(path: Path, source: str, size: int | None = None) -> tuple[dict[
     return entries, data_start, metadata
 
 
-def _to_float64(mm: mmap.mmap | None, entry: Entry, data_start: int) -> np.ndarray:
-    """The tensor's values as float64, exactly (every float dtype here widens exactly)."""
+def _to_float64(data: np.ndarray | None, entry: Entry) -> np.ndarray:
+    """The tensor's values as float64, exactly (every float dtype here widens exactly).
+
+    ``data`` is the file's data section, memory-mapped. A float64 tensor comes back as a
+    read-only view of the map (the network copies what it keeps), the others converted.
+    """
     count = 1
     for d in entry.shape:
         count *= d
-    if count == 0 or mm is None:
+    if count == 0 or data is None:
         return np.zeros(entry.shape)
-    raw = np.frombuffer(mm, dtype=FLOATS[entry.dtype], count=count, offset=data_start + entry.start)
-    try:
-        if entry.dtype == "BF16":  # the top half of a float32
-            out = (raw.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
-        else:
-            out = raw.astype(np.float64)
-    finally:
-        del raw  # release the view, so the map can close
-    return out.reshape(entry.shape)
+    raw = data[entry.start : entry.end].view(FLOATS[entry.dtype]).reshape(entry.shape)
+    if entry.dtype == "F64":
+        return raw
+    if entry.dtype == "BF16":  # the top half of a float32
+        return (raw.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+    return raw.astype(np.float64)
 
 
 class Reader:
-    """An open safetensors file: its checked header and a read-only memory map."""
+    """An open safetensors file: its checked header and its data, memory-mapped."""
 
     def __init__(self, path: Path, source: str, size: int | None = None) -> None:
         self.path, self.source = path, source
         self.entries, self.data_start, self.metadata = read_header(path, source, size)
-        self._file: Any = None
-        self._map: mmap.mmap | None = None
+        self.data: np.ndarray | None = None
+        if any(e.end > e.start for e in self.entries.values()):
+            try:
+                # The map closes when the last array viewing it is gone.
+                self.data = np.memmap(path, dtype=np.uint8, mode="r", offset=self.data_start)
+            except (OSError, ValueError) as e:
+                raise SpecError(f"cannot map the file: {e}", source=source) from None
 
-    def __enter__(self) -> "Reader":
-        if self.path.stat().st_size > self.data_start:
-            self._file = self.path.open("rb")
-            self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._map is not None:
-            self._map.close()
-        if self._file is not None:
-            self._file.close()
-
-    def array(self, key: str, what: Callable[[], str] | None = None) -> np.ndarray:
+    def array(self, key: str) -> np.ndarray:
         entry = self.entries[key]
         if entry.dtype not in FLOATS:
             raise SpecError(
@@ -169,17 +161,16 @@ class Reader:
                 "weights stored as F64, F32, F16 or BF16",
                 source=self.source,
             )
-        return _to_float64(self._map, entry, self.data_start)
+        return _to_float64(self.data, entry)
 
 
 def read(path: Path, source: str, *, size: int, allow_outside: bool = False) -> Model:
     """The layers of an ``nn.Sequential`` state dict saved as safetensors."""
     from nncalc.importers.statedict import layers_from_state_dict
 
-    with Reader(path, source, size) as r:
-        shapes = {key: (e.shape, e.dtype) for key, e in r.entries.items()}
-        layers = layers_from_state_dict(shapes, r.array, source, path.name)
-    return Model(layers, None)
+    r = Reader(path, source, size)
+    shapes = {key: (e.shape, e.dtype) for key, e in r.entries.items()}
+    return Model(layers_from_state_dict(shapes, r.array, source, path.name), None)
 
 
 def read_tensor(path: str | Path, key: str) -> np.ndarray:
@@ -191,12 +182,12 @@ def read_tensor(path: str | Path, key: str) -> np.ndarray:
     p = Path(path)
     source = str(path)
     try:
-        with Reader(p, source) as r:
-            if key not in r.entries:
-                keys = ", ".join(printable(k) for k in list(r.entries)[:20])
-                more = f" and {len(r.entries) - 20} more" if len(r.entries) > 20 else ""
-                raise InputError(f"has no tensor '{printable(key)}'; its tensors: {keys or 'none'}{more}", source=source)
-            return r.array(key)
+        r = Reader(p, source)
+        if key not in r.entries:
+            keys = ", ".join(printable(k) for k in list(r.entries)[:20])
+            more = f" and {len(r.entries) - 20} more" if len(r.entries) > 20 else ""
+            raise InputError(f"has no tensor '{printable(key)}'; its tensors: {keys or 'none'}{more}", source=source)
+        return np.array(r.array(key))  # a copy of its own, not a view of the map
     except SpecError as e:
         raise InputError(e.message, source=source) from None
     except OSError as e:
