@@ -484,3 +484,22 @@ def test_sklearn_mlp_through_skl2onnx(tmp_path):
     save(skl2onnx.to_onnx(clf, X[:1].astype(np.float32)), tmp_path / "zip.onnx")
     with pytest.raises(nncalc.SpecError, match=r"options=\{'zipmap': False\}"):
         nncalc.load(tmp_path / "zip.onnx")
+
+
+# ------------------------------------------------------------------ the model nncalc ships
+
+
+def test_shipped_iris_model(run):
+    root = Path(__file__).resolve().parent.parent
+    model, data = root / "specs" / "iris.onnx", root / "specs" / "iris.csv"
+    net = nncalc.load(model)
+    assert net.sizes == (4, 8, 3)
+    assert [layer.activation.name for layer in net.layers] == ["relu", "softmax"]
+    x = np.loadtxt(data, delimiter=",", comments="#", skiprows=4)
+    probabilities = net.predict(x)
+    np.testing.assert_allclose(probabilities, run_ort(model, x.astype(np.float32)), rtol=1e-5, atol=1e-6)
+    species = np.repeat(np.arange(3), 50)  # the file's documented row order
+    assert (probabilities.argmax(axis=1) == species).mean() >= 0.95
+    result = run("forward", str(model), "--inputs", str(data), "--csv")
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 151
