@@ -162,6 +162,31 @@ def test_static_batch(exporter, opset, tmp_path):
     np.testing.assert_allclose(net.predict(x.reshape(3, 6).numpy()), run_ort(path, x.numpy()), rtol=1e-5, atol=1e-6)
 
 
+class ViewThenLinear(nn.Module):
+    """Flattening as older code writes it: x.view(x.size(0), -1), which the TorchScript
+    exporter turns into Shape, Gather, Unsqueeze, Concat and Reshape."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(6, 3)
+
+    def forward(self, x):
+        return torch.sigmoid(self.fc(x.view(x.size(0), -1)))
+
+
+@pytest.mark.parametrize("exporter, opset", [("torchscript", 13), ("dynamo", 18)])
+def test_flatten_written_as_view(exporter, opset, tmp_path):
+    torch.manual_seed(5)
+    model = ViewThenLinear().eval()
+    x = torch.randn(4, 2, 3)
+    path = export(model, x, tmp_path / "view.onnx", exporter, opset)
+    net = nncalc.load(path)
+    assert net.sizes == (6, 3) and net.layers[0].activation.name == "sigmoid"
+    with torch.no_grad():
+        expected = copy.deepcopy(model).double()(x.double()).numpy()
+    np.testing.assert_allclose(net.predict(x.reshape(4, 6).double().numpy()), expected, rtol=1e-13)
+
+
 def test_linear_without_bias_is_matmul(tmp_path):
     torch.manual_seed(3)
     model = nn.Sequential(nn.Linear(3, 4, bias=False), nn.ReLU(), nn.Linear(4, 2, bias=False)).eval()
@@ -406,6 +431,13 @@ HOSTILE = [
         {"w": np.zeros((2, 3), dtype=np.int64)},
         {},
         ["weights 'w' hold int64 values"],
+    ),
+    (
+        "a cycle",
+        [gemm("x", "w", "h", "g1"), helper.make_node("Add", ["h", "y"], ["y"], name="loop")],
+        {"w": W3},
+        {"out": ("y", [None, 3])},
+        ["nest too deeply"],
     ),
     (
         "weights computed from the input",

@@ -584,10 +584,42 @@ class _Graph:
                     )
 
     def reshape_target(self, node: Any) -> list[int]:
-        shape = self.const(node.input[1]) if len(node.input) > 1 else None
-        if shape is None:
-            raise self.fail(f"{self.label(node)} computes its target shape in the graph; nncalc reads reshapes to a constant shape")
-        return [int(d) for d in shape[0].reshape(-1)]
+        """A Reshape's target shape; 0 keeps the batch size (also when the graph computes
+        it, as ``x.view(x.size(0), -1)`` exports: Shape, Gather, Unsqueeze, Concat)."""
+        target = self.shape_value(node.input[1], 0) if len(node.input) > 1 else None
+        if target is None or any(d is None for d in target):
+            raise self.fail(
+                f"{self.label(node)} computes its target shape in a way nncalc does not follow; "
+                "nncalc reads reshapes to a constant shape, or to (batch size, n)"
+            )
+        return [0 if d == "N" else int(d) for d in target]
+
+    def shape_value(self, name: str, depth: int) -> list[Any] | None:
+        """The value of a small integer tensor the graph computes from shapes: a list of
+        ints, ``"N"`` for the batch size and None for what is not known."""
+        c = self.const(name)
+        if c is not None:
+            return [int(v) for v in c[0].reshape(-1)] if c[1] in INT_STORAGE else None
+        node = self.producer.get(name)
+        if node is None or depth > 16:
+            return None
+        op, attrs = node.op_type, _attrs(node)
+        if op == "Shape":
+            dims: list[Any] = ["N", None]
+            if node.input[0] == self.input.name and self.input.type.tensor_type.HasField("shape"):
+                dims = ["N"] + [d.dim_value if d.HasField("dim_value") else None for d in self.input.type.tensor_type.shape.dim[1:]]
+            return dims[attrs.get("start", 0) : attrs.get("end", len(dims))]
+        inputs = [self.shape_value(i, depth + 1) if i else None for i in node.input]
+        if op in ("Cast", "Identity", "Squeeze", "Unsqueeze") and inputs and inputs[0] is not None:
+            return inputs[0] if op in ("Cast", "Identity") or len(inputs[0]) == 1 else None
+        if op == "Gather" and attrs.get("axis", 0) == 0 and len(inputs) == 2 and inputs[0] is not None and inputs[1] is not None:
+            try:
+                return [inputs[0][i] for i in inputs[1]]
+            except IndexError:
+                return None
+        if op == "Concat" and attrs.get("axis", 0) in (0, -1) and all(v is not None for v in inputs):
+            return [d for v in inputs for d in v]  # type: ignore[union-attr]
+        return None
 
     def check_input(self, region: list[Any], first: dict[str, Any]) -> None:
         """The graph's input, through Flatten/Reshape, must give the first layer's inputs."""
