@@ -270,14 +270,15 @@ def _check_chain(cfg: dict[str, Any], layers: list[Any], source: str) -> None:
                 source=source,
             )
         prev = name
+    # Keras 3 writes [name, 0, 0] for one output, [[name, 0, 0], ...] for several.
     outputs = cfg.get("output_layers")
-    if isinstance(outputs, list) and outputs and isinstance(outputs[0], list):
-        if len(outputs) != 1:
+    if isinstance(outputs, list) and outputs:
+        several = isinstance(outputs[0], list)
+        if several and len(outputs) != 1:
             raise SpecError(f"the model has {len(outputs)} outputs; nncalc reads models with one", source=source)
-    if isinstance(outputs, list) and outputs and outputs[0] != prev and outputs[:1] != [prev]:
-        first = outputs[0][0] if isinstance(outputs[0], list) else outputs[0]
-        if first != prev:
-            raise SpecError(f"the model's output is '{printable(str(first), 80)}', not its last layer", source=source)
+        last = outputs[0][0] if several and outputs[0] else outputs[0]
+        if last != prev:
+            raise SpecError(f"the model's output is '{printable(str(last), 80)}', not its last layer", source=source)
 
 
 def _inbound(nodes: Any) -> list[Any]:

@@ -173,9 +173,10 @@ def read(path: Path, source: str, *, size: int, allow_outside: bool = False) -> 
     return Model(layers_from_state_dict(shapes, r.array, source, path.name), None)
 
 
-def read_tensor(path: str | Path, key: str) -> np.ndarray:
+def read_tensor(path: str | Path, key: str | None = None) -> np.ndarray:
     """One tensor of a safetensors file, as float64: what a spec's
-    ``weights: {file: model.safetensors, key: 0.weight}`` reads.
+    ``weights: {file: model.safetensors, key: 0.weight}`` reads. Without ``key``, the
+    file's only tensor.
 
     Raises :class:`InputError` naming the file and what is wrong with it.
     """
@@ -183,10 +184,13 @@ def read_tensor(path: str | Path, key: str) -> np.ndarray:
     source = str(path)
     try:
         r = Reader(p, source)
-        if key not in r.entries:
+        if key is None and len(r.entries) == 1:
+            key = next(iter(r.entries))
+        if key is None or key not in r.entries:
             keys = ", ".join(printable(k) for k in list(r.entries)[:20])
             more = f" and {len(r.entries) - 20} more" if len(r.entries) > 20 else ""
-            raise InputError(f"has no tensor '{printable(key)}'; its tensors: {keys or 'none'}{more}", source=source)
+            problem = f"has no tensor '{printable(key)}'" if key is not None else "holds several tensors; pick one with 'key'"
+            raise InputError(f"{problem}; its tensors: {keys or 'none'}{more}", source=source)
         return np.array(r.array(key))  # a copy of its own, not a view of the map
     except SpecError as e:
         raise InputError(e.message, source=source) from None
