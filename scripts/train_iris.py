@@ -14,6 +14,7 @@ The same seed and PyTorch version give the same file. Needs torch and onnx.
 from __future__ import annotations
 
 import warnings
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,9 @@ def main() -> None:
     torch.manual_seed(0)
     torch.use_deterministic_algorithms(True)
     x, y = load()
-    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    # Named modules name the exported nodes: /hidden/Gemm and /output/Gemm.
+    layers = [("hidden", torch.nn.Linear(4, 8)), ("relu", torch.nn.ReLU()), ("output", torch.nn.Linear(8, 3))]
+    model = torch.nn.Sequential(OrderedDict(layers))
     optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
     for _ in range(1000):  # full batch: 150 examples
         optimizer.zero_grad()
@@ -48,7 +51,7 @@ def main() -> None:
         accuracy = (model(x).argmax(dim=1) == y).float().mean().item()
     print(f"loss {loss.item():.4f}, training accuracy {accuracy:.1%}")
     # The exported network ends in softmax, so nncalc shows the species' probabilities.
-    exported = torch.nn.Sequential(*model, torch.nn.Softmax(dim=-1)).eval()
+    exported = torch.nn.Sequential(OrderedDict([*layers, ("softmax", torch.nn.Softmax(dim=-1))])).eval()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
