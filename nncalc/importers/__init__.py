@@ -126,7 +126,7 @@ def _sniff_zip(path: Path) -> str | None:
     try:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
         return None
     if "config.json" in names and "model.weights.h5" in names:
         return "keras"
@@ -248,13 +248,19 @@ def check_file(p: Path, source: str, what: str = "") -> int:
     return st.st_size
 
 
-def printable(text: str, limit: int = 200) -> str:
+def printable(text: str | bytes, limit: int = 200) -> str:
     """Text from a file as it may appear in a message or a name: control characters
     shown as escapes, whitespace runs as one space, and at most ``limit`` characters.
+    Bytes (protobuf hands back a text field that is not UTF-8 as bytes) are decoded
+    with replacement characters.
 
-    >>> printable("fc\\x1b[31m1")
-    'fc\\\\x1b[31m1'
+    >>> printable("fc\\x1b[31m1"), printable(b"fc\\xff")
+    ('fc\\\\x1b[31m1', 'fc�')
     """
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text).decode("utf-8", "replace")
+    elif not isinstance(text, str):
+        text = str(text)
     out = []
     for c in text:
         if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp"):

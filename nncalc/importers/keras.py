@@ -130,7 +130,7 @@ def _unpack(zf: zipfile.ZipFile, info: zipfile.ZipInfo, source: str, limit: int)
 def read(path: Path, source: str, *, size: int, allow_outside: bool = False) -> Model:
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as e:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as e:
         raise SpecError(f"not a valid .keras file: {printable(str(e), 100) or 'not a zip archive'}", source=source) from None
     with zf:
         members = _members(zf, source)
@@ -443,6 +443,7 @@ def _dataset(ds: Any, what: str, source: str, file_size: int) -> Any:
 
 def _values(ds: Any, what: str, source: str) -> np.ndarray:
     try:
-        return np.asarray(ds[()], dtype=np.float64)
+        with np.errstate(invalid="ignore"):  # a NaN is refused by the network, with its place
+            return np.asarray(ds[()], dtype=np.float64)
     except (OSError, ValueError, TypeError) as e:
         raise SpecError(f"{what} cannot be read ({printable(str(e), 100)})", source=source) from None

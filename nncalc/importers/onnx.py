@@ -205,25 +205,27 @@ def _without_raw_data(buf: Any) -> tuple[bytes, list[tuple[int, int]]]:
     return rebuilt(0, len(buf), 7, graph), spans  # ModelProto.graph
 
 
+# The attributes nncalc reads, with their AttributeProto types (1 float, 2 int, 3 string,
+# 4 tensor, 6 floats, 7 ints); any other attribute is left alone.
+_ATTRIBUTE_TYPES = {
+    "value": 4, "value_float": 1, "value_floats": 6, "value_int": 2, "value_ints": 7,
+    "to": 2, "perm": 7, "axis": 2, "start": 2, "end": 2, "transA": 2, "transB": 2,
+    "alpha": 1, "beta": 1, "gamma": 1, "approximate": 3, "min": 1, "max": 1,
+}
+_TYPE_WORDS = {1: "a float", 2: "an integer", 3: "text", 4: "a tensor", 5: "a graph", 6: "floats", 7: "integers", 8: "strings"}
+
+
 def _attrs(node: Any) -> dict[str, Any]:
-    """A node's attributes as Python values (floats, ints, text, lists, tensors)."""
+    """The attributes of a node that nncalc reads, as Python values; an attribute of the
+    wrong type raises ValueError with what it is."""
     out: dict[str, Any] = {}
     for a in node.attribute:
-        t = a.type
-        if t == 1:
-            out[a.name] = a.f
-        elif t == 2:
-            out[a.name] = a.i
-        elif t == 3:
-            out[a.name] = a.s.decode("utf-8", "replace")
-        elif t == 4:
-            out[a.name] = a.t
-        elif t == 6:
-            out[a.name] = list(a.floats)
-        elif t == 7:
-            out[a.name] = list(a.ints)
-        else:
-            out[a.name] = a
+        want = _ATTRIBUTE_TYPES.get(a.name)
+        if want is None:
+            continue
+        if a.type != want:
+            raise ValueError(f"its attribute '{a.name}' is {_TYPE_WORDS.get(a.type, f'of type {a.type}')}, not {_TYPE_WORDS[want]}")
+        out[a.name] = {1: lambda: a.f, 2: lambda: a.i, 3: lambda: a.s.decode("utf-8", "replace"), 4: lambda: a.t, 6: lambda: list(a.floats), 7: lambda: list(a.ints)}[want]()
     return out
 
 
@@ -283,6 +285,12 @@ class _Graph:
     def fail(self, message: str) -> SpecError:
         return SpecError(message, source=self.source)
 
+    def attrs(self, node: Any) -> dict[str, Any]:
+        try:
+            return _attrs(node)
+        except ValueError as e:
+            raise self.fail(f"{self.label(node)}: {e}") from None
+
     @staticmethod
     def label(node: Any) -> str:
         name = printable(node.name, 80) if node.name else ""
@@ -329,14 +337,16 @@ class _Graph:
                 raw = raw.view(np.float16) if dt == FLOAT16 else raw
             else:
                 raw = np.array(field, dtype=np.float64 if dt in FLOAT_STORAGE else np.int64)
-        if dt == BFLOAT16:  # the top half of a float32
-            values = (raw.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
-        elif dt == DOUBLE:
-            values = raw  # already float64; the network copies what it keeps
-        elif dt in FLOAT_STORAGE:
-            values = raw.astype(np.float64)
-        else:
-            values = raw.astype(np.int64)
+        # A signalling NaN warns as it widens; the network refuses it with its place.
+        with np.errstate(invalid="ignore"):
+            if dt == BFLOAT16:  # the top half of a float32
+                values = (raw.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+            elif dt == DOUBLE:
+                values = raw  # already float64; the network copies what it keeps
+            elif dt in FLOAT_STORAGE:
+                values = raw.astype(np.float64)
+            else:
+                values = raw.astype(np.int64)
         return values.reshape(shape), dt
 
     def external(self, t: Any, what: str, nbytes: int, storage: str) -> np.ndarray:
@@ -384,7 +394,7 @@ class _Graph:
             found = self.tensor(self.inits[name], f"initializer '{printable(name, 80)}'")
         elif name in self.producer:
             node = self.producer[name]
-            attrs = _attrs(node)
+            attrs = self.attrs(node)
             op = node.op_type
             if op == "Constant":
                 if "value" in attrs:
@@ -405,12 +415,16 @@ class _Graph:
                     value, dt = inner
                     if op == "Cast":
                         to = attrs.get("to")
-                        if to in FLOAT_STORAGE:
-                            found = (value.astype(np.float64), to)
-                        elif to in INT_STORAGE:
-                            found = (value.astype(np.int64), to)
+                        with np.errstate(invalid="ignore"):  # NaN to int: refused where used
+                            if to in FLOAT_STORAGE:
+                                found = (value.astype(np.float64), to)
+                            elif to in INT_STORAGE:
+                                found = (value.astype(np.int64), to)
                     elif op == "Transpose":
-                        found = (np.transpose(value, attrs.get("perm") or None), dt)
+                        try:
+                            found = (np.transpose(value, attrs.get("perm") or None), dt)
+                        except (ValueError, IndexError):
+                            raise self.fail(f"{self.label(node)} permutes a constant of shape {value.shape} by {attrs.get('perm')}") from None
                     elif op == "Reshape" and len(node.input) > 1:
                         shape = self.const(node.input[1])
                         if shape is not None:
@@ -520,7 +534,7 @@ class _Graph:
                 self.check_pass(node, name)
                 return walk(node.input[0], flip, depth + 1)
             if op == "Transpose":
-                perm = _attrs(node).get("perm")
+                perm = self.attrs(node).get("perm")
                 if perm not in (None, [1, 0]):
                     raise self.fail(f"{self.label(node)} permutes axes {perm}; nncalc reads 2-D tensors")
                 return walk(node.input[0], not flip, depth + 1)
@@ -558,7 +572,7 @@ class _Graph:
         return None
 
     def check_pass(self, node: Any, name: str) -> None:
-        op, attrs = node.op_type, _attrs(node)
+        op, attrs = node.op_type, self.attrs(node)
         if op == "Dropout":
             if name != node.output[0]:
                 raise self.fail(f"{self.label(node)}: its mask is used; nncalc runs networks for inference, where dropout passes values through")
@@ -573,8 +587,8 @@ class _Graph:
         """Flatten and Reshape between two layers must leave (batch, units) as it is."""
         n = np.shape(layer["weights"])[0]
         for node in region:
-            if node.op_type == "Flatten" and _attrs(node).get("axis", 1) not in (1, -1):
-                raise self.fail(f"{self.label(node)} flattens from axis {_attrs(node)['axis']}; between layers only axis 1 keeps one row per example")
+            if node.op_type == "Flatten" and self.attrs(node).get("axis", 1) not in (1, -1):
+                raise self.fail(f"{self.label(node)} flattens from axis {self.attrs(node)['axis']}; between layers only axis 1 keeps one row per example")
             if node.op_type == "Reshape":
                 dims = self.reshape_target(node)
                 if len(dims) != 2 or dims[1] not in (n, -1) or (dims[1] == -1 and dims[0] == -1):
@@ -603,7 +617,7 @@ class _Graph:
         node = self.producer.get(name)
         if node is None or depth > 16:
             return None
-        op, attrs = node.op_type, _attrs(node)
+        op, attrs = node.op_type, self.attrs(node)
         if op == "Shape":
             dims: list[Any] = ["N", None]
             if node.input[0] == self.input.name and self.input.type.tensor_type.HasField("shape"):
@@ -631,7 +645,7 @@ class _Graph:
         shape = dims
         for node in reversed(region):  # from the input towards the first layer
             if node.op_type == "Flatten":
-                axis = _attrs(node).get("axis", 1)
+                axis = self.attrs(node).get("axis", 1)
                 if shape is not None:
                     rank = len(shape)
                     if axis < 0:
@@ -679,7 +693,7 @@ class _Graph:
         if node.op_type == "Add":
             mm, bias_name = self.bias_add(node)  # type: ignore[misc]
             node = self.producer[mm]
-        attrs = _attrs(node)
+        attrs = self.attrs(node)
         label = self.label(node)
         if node.op_type == "Gemm":
             a, b = node.input[0], node.input[1]
@@ -763,7 +777,7 @@ class _Graph:
         if e.op not in ACTIVATION_OPS or not e.args or e.args[0].op != "x":
             return None
         node, op = e.node, e.op
-        attrs = _attrs(node)
+        attrs = self.attrs(node)
         label = self.label(node)
         if op in ("Relu", "Sigmoid", "Tanh", "Softsign", "Mish"):
             return {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softsign": "softsign", "Mish": "mish"}[op]

@@ -134,9 +134,11 @@ def _to_float64(data: np.ndarray | None, entry: Entry) -> np.ndarray:
     raw = data[entry.start : entry.end].view(FLOATS[entry.dtype]).reshape(entry.shape)
     if entry.dtype == "F64":
         return raw
-    if entry.dtype == "BF16":  # the top half of a float32
-        return (raw.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
-    return raw.astype(np.float64)
+    # A signalling NaN warns as it widens; the network refuses it with its place.
+    with np.errstate(invalid="ignore"):
+        if entry.dtype == "BF16":  # the top half of a float32
+            return (raw.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+        return raw.astype(np.float64)
 
 
 class Reader:

@@ -10,6 +10,7 @@ dict instead. Checkpoints that keep the state dict under ``state_dict`` or
 from __future__ import annotations
 
 import pickle
+import struct
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,11 @@ from nncalc.importers import Model, printable
 
 SAVE_STATE_DICT = "save the weights instead with torch.save(model.state_dict(), 'model.pt')"
 CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model")
+# What torch.load's weights-only unpickler and zip reader raise on damaged bytes.
+_DAMAGED = (
+    RuntimeError, EOFError, ValueError, OSError, zipfile.BadZipFile, NotImplementedError,
+    KeyError, IndexError, AttributeError, TypeError, OverflowError, struct.error,
+)
 
 
 def read(path: Path, source: str, *, size: int, allow_outside: bool = False) -> Model:
@@ -46,7 +52,7 @@ def read(path: Path, source: str, *, size: int, allow_outside: bool = False) -> 
                 source=source,
             ) from None
         raise SpecError(f"not a valid PyTorch file ({printable(first, 120)})", source=source) from None
-    except (RuntimeError, EOFError, ValueError, OSError, zipfile.BadZipFile) as e:
+    except _DAMAGED as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise SpecError(f"not a valid PyTorch file ({printable(first, 120)})", source=source) from None
     state, where = _state_dict(obj, torch, source)
@@ -72,7 +78,7 @@ def _refuse_torchscript(path: Path, source: str) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
         return  # a legacy (non-zip) file, or a damaged one: torch.load reports it
     if any(n.endswith("constants.pkl") or "/code/" in n for n in names):
         raise SpecError(
