@@ -667,7 +667,7 @@ class _Graph:
             return
         if len(shape) != 2:
             raise self.fail(
-                f"the graph's input '{printable(self.input.name, 40)}' has {len(shape)} dimensions; "
+                f"the graph's input '{printable(self.input.name, 40)}' has {plural(len(shape), 'dimension')}; "
                 "nncalc reads inputs of one row per example (flatten them in the model first)"
             )
         if shape[1] is not None and shape[1] != nin:
