@@ -208,7 +208,9 @@ def check_name(name: Any, what: str, source: str, field: tuple[Any, ...]) -> str
 
 
 def _array(value: Any, what: str, source: str, field: tuple[Any, ...]) -> np.ndarray:
-    """A float64 array of finite real numbers."""
+    """A read-only float64 array of finite real numbers that no caller holds: the caller's
+    own float64 array is copied, one that had to be converted (float32) is not copied
+    again."""
     if isinstance(value, np.ndarray):
         arr = value
     else:
@@ -226,6 +228,9 @@ def _array(value: Any, what: str, source: str, field: tuple[Any, ...]) -> np.nda
     if not np.isfinite(arr).all():
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise _fail(f"{what} hold a value that is not finite, at index {index}", source, field)
+    if isinstance(value, np.ndarray) and np.may_share_memory(arr, value):
+        arr = arr.copy()
+    arr.flags.writeable = False
     return arr
 
 
@@ -347,7 +352,8 @@ def build_layer(
         bq = np.array(bq if bq is not None else [Fraction(0)] * len(b), dtype=object).reshape(b.shape)
         Wq.flags.writeable = bq.flags.writeable = False
         exact = (Wq, bq)
-    return Layer(name, frozen(W), frozen(b), act, has_bias, weights_from, bias_from, exact)
+    b.flags.writeable = False
+    return Layer(name, W, b, act, has_bias, weights_from, bias_from, exact)
 
 
 def build_network(

@@ -185,3 +185,23 @@ def test_format_from_first_bytes(tmp_path):
     (tmp_path / "weights.bin").write_bytes((tmp_path / "m.safetensors").read_bytes())
     assert nncalc.importers.detect(tmp_path / "weights.bin") == "safetensors"
     assert nncalc.load(tmp_path / "weights.bin").sizes == (4, 6, 6, 3)
+
+
+def test_a_spec_names_tensors_of_a_safetensors_file(run, tmp_path):
+    from safetensors.numpy import save_file
+
+    W1 = np.array([[0.2, -0.1], [0.4, 0.3], [-0.5, 0.6]], dtype=np.float32)
+    save_file({"0.weight": W1, "0.bias": np.array([0.1, -0.2, 0.0]), "2.weight": np.array([[0.7, -0.3, 0.5]])}, str(tmp_path / "m.safetensors"))
+    spec = tmp_path / "net.yaml"
+    spec.write_text(
+        "input: [1, 2]\nlayers:\n"
+        "  - {weights: {file: m.safetensors, key: 0.weight}, bias: {file: m.safetensors, key: 0.bias}, activation: relu}\n"
+        "  - {weights: {file: m.safetensors, key: 2.weight}}\n"
+    )
+    out = run("forward", str(spec), "--json")
+    assert out.exit_code == 0, out.output
+    # float32 weights widen exactly; the rest is the seed's Example 2 by hand
+    h = [max(0.0, float(W1[i, 0]) * 1 + float(W1[i, 1]) * 2 + b) for i, b in enumerate([0.1, -0.2, 0.0])]
+    assert json.loads(out.stdout)["output"] == [0.7 * h[0] + -0.3 * h[1] + 0.5 * h[2]]
+    spec.write_text("layers:\n  - weights: {file: m.safetensors, key: 9.weight}\n")
+    assert_one_error(run("validate", str(spec)), "net.yaml:2:21:", "has no tensor '9.weight'")
