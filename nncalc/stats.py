@@ -359,7 +359,7 @@ class Running:
     def merge(self, other: Running) -> Running:
         """Add what ``other`` (over the same network and threshold) has seen; returns self."""
         def shape(net: Network) -> tuple[Any, ...]:
-            return net.sizes, tuple(layer.activation for layer in net.layers)
+            return net.sizes, tuple(layer.activation.label for layer in net.layers)
 
         if other.network is not self.network and shape(other.network) != shape(self.network):
             raise InputError("cannot merge the statistics of two different networks")
