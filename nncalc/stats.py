@@ -38,6 +38,7 @@ import numpy as np
 
 from nncalc.engine import BLOCK_VALUES, forward
 from nncalc.errors import InputError
+from nncalc.network import length_problem
 
 if TYPE_CHECKING:
     from nncalc.network import Layer, Network
@@ -337,9 +338,15 @@ class Running:
         self._rows = max(64, BLOCK_VALUES // max(layer.nout for layer in net.layers))
 
     def update(self, x: np.ndarray, first: int | None = None) -> None:
-        """Add a chunk of inputs (rows of the right width; a stream's reader or
-        :meth:`Network.stats` checked them). ``first`` numbers its first input in messages
-        (default: it follows the inputs already seen)."""
+        """Add a chunk of inputs: a 2-D array, one input per row, of finite numbers (a
+        stream's reader or :meth:`Network.stats` checked them). ``first`` numbers its
+        first input in messages (default: it follows the inputs already seen)."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2:
+            raise InputError(f"a chunk of inputs must be a 2-D array (rows, {self.network.nin}), got shape {x.shape}")
+        problem = length_problem(x.shape[1], self.network, "each input")
+        if problem:
+            raise InputError(problem)
         first = self.n + 1 if first is None else first
         for i in range(0, len(x), self._rows):
             block = x[i : i + self._rows]

@@ -287,6 +287,10 @@ def test_inputs_are_checked():
         NET.stats(np.ones((0, 3)))
     with pytest.raises(InputError, match="no inputs"):
         Running(NET).result()
+    with pytest.raises(InputError, match="must be a 2-D array \\(rows, 3\\), got shape \\(3,\\)"):
+        Running(NET).update(np.ones(3))
+    with pytest.raises(InputError, match="each input has 2 values, but layer 'hidden' takes 3 inputs"):
+        Running(NET).update(np.ones((5, 2)))
     one = NET.stats([1.0, 2.0, 3.0])  # one input, as a vector
     assert one.inputs == 1 and one.to_dict()["layers"][0]["z"]["std"] == [0.0] * 6
 
