@@ -125,12 +125,15 @@ class Moments:
 
     @property
     def mean(self) -> np.ndarray:
-        return self._mean * self._scale
+        # Rounding can leave a mean just outside [min, max], or a constant column's mean
+        # off its value (a sum of 0.2s is not a multiple of 0.2): clip it.
+        return np.clip(self._mean * self._scale, self.lo, self.hi)
 
     @property
     def std(self) -> np.ndarray:
-        """The population standard deviation (divided by n, as ``np.std``)."""
-        return np.sqrt(self._m2 / self.n) * self._scale
+        """The population standard deviation (divided by n, as ``np.std``); exactly 0
+        for a column that never changed."""
+        return np.where(self.lo == self.hi, 0.0, np.sqrt(self._m2 / self.n) * self._scale)
 
 
 # ----------------------------------------------------------------------- the results
@@ -282,12 +285,22 @@ class _LayerRunning:
         n = self.z.n
 
         def summary(m: Moments) -> Summary:
-            return Summary(m.lo.copy(), m.mean, m.std, m.hi.copy())
+            return Summary(_frozen(m.lo), _frozen(m.mean), _frozen(m.std), _frozen(m.hi))
 
         z = summary(self.z)
         dead = np.flatnonzero(self.z.hi <= 0.0) + 1 if self.layer.activation.name in DEAD_FAMILY else None
         saturated = self.saturated / n if self.saturated is not None else None
-        return LayerStats(self.layer, z, z if self.a is self.z else summary(self.a), self.zeros / n, dead, saturated)
+        a = z if self.a is self.z else summary(self.a)
+        return LayerStats(self.layer, z, a, _frozen(self.zeros / n), _frozen(dead), _frozen(saturated))
+
+
+def _frozen(a: np.ndarray | None) -> np.ndarray | None:
+    """A read-only copy: a result does not change under its reader."""
+    if a is None:
+        return None
+    a = np.array(a)
+    a.flags.writeable = False
+    return a
 
 
 def check_threshold(saturation: Any) -> float:
@@ -385,7 +398,7 @@ class Running:
         """The statistics so far; InputError when no input has been seen."""
         if self.n == 0:
             raise InputError("no inputs: statistics need at least one")
-        classes = self._classes.copy() if self._classes is not None else None
+        classes = _frozen(self._classes)
         return Stats(self.network, self.n, tuple(r.result() for r in self._layers), classes, self.saturation)
 
 

@@ -170,6 +170,8 @@ def test_the_units_built_to_be_dead_or_saturated_are():
     # Fraction of zeros: a dead ReLU unit is always 0; a dead leaky one never is.
     assert hidden.zeros[[1, 3, 5]].tolist() == [1.0, 1.0, 1.0]
     assert leaky.zeros[0] == 0.0
+    # A unit that never changed has std 0 and its one value as mean, not rounding noise.
+    assert (leaky.a.mean[0], leaky.a.std[0], leaky.a.min[0]) == (-0.2, 0.0, -0.2)
     np.testing.assert_array_equal(hidden.zeros, reference(X, LAYERS)["layers"][0]["zeros"])
     np.testing.assert_array_equal(hard.zeros, reference(X, LAYERS)["layers"][4]["zeros"])
 
@@ -180,6 +182,13 @@ def test_saturation_threshold(threshold):
     want = reference(X, LAYERS, threshold)
     for g, w in zip(got["layers"], want["layers"]):
         assert g["saturated"] == w["saturated"], g["name"]
+
+
+def test_results_are_read_only():
+    s = NET.stats(X)
+    for array in (s.classes, s.layers[0].dead, s.layers[0].z.mean, s.layers[0].zeros, s.layers[2].saturated):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 0
 
 
 def test_json_structure_is_exactly_the_documented_one():

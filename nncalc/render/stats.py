@@ -112,7 +112,7 @@ def _verdict(s: LayerStats, n: int, threshold: float) -> str:
         return head + f"no dead units: each of {s.units:,} {prose} units fired on at least one of {_plural(n, 'input')}"
     if s.saturated is not None:
         below = f"derivative below {fmt(threshold, 6)}"
-        share = float(s.saturated.mean())
+        share = s.saturated_share or 0.0
         if share == 0.0:
             return head + f"no {prose} unit saturated ({below}) {_on(n)}"
         if s.units == 1:
