@@ -395,7 +395,9 @@ def test_verdicts_of_each_kind():
     assert [r.state for r in squash.rows][:2] == ["100%", "100%"] and squash.rows[-1].state == "0%"
     assert v.classes is not None and "never chosen: 1 of 4 units" in v.classes.verdict
     healthy = view(nncalc.load("two-layer").stats([[1, 2]]))
-    assert healthy.layers[0].verdict == "layer hidden: no dead units: each of 3 ReLU units fired on at least one of 1 input"
+    assert healthy.layers[0].verdict == "layer hidden: no dead units: each of 3 ReLU units fired on the one input"
+    two = view(nncalc.load("two-layer").stats([[1, 2], [3, 4]]))
+    assert two.layers[0].verdict == "layer hidden: no dead units: each of 3 ReLU units fired on at least one of 2 inputs"
     assert healthy.layers[1].verdict == "layer output: ranges only (linear is not checked for dead or saturated units)"
 
 

@@ -107,9 +107,10 @@ def _verdict(s: LayerStats, n: int, threshold: float) -> str:
         d = len(s.dead)
         if d:
             return head + f"{d:,} of {_plural(s.units, prose + ' unit')} never fired {_on(n)}"
+        some = f"on at least one of {n:,} inputs" if n > 1 else "on the one input"
         if s.units == 1:
-            return head + f"no dead unit: its {prose} unit fired on at least one of {_plural(n, 'input')}"
-        return head + f"no dead units: each of {s.units:,} {prose} units fired on at least one of {_plural(n, 'input')}"
+            return head + f"no dead unit: its {prose} unit fired {some}"
+        return head + f"no dead units: each of {s.units:,} {prose} units fired {some}"
     if s.saturated is not None:
         below = f"derivative below {fmt(threshold, 6)}"
         share = s.saturated_share or 0.0
