@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from nncalc.collapsing import Result as CollapseResult
     from nncalc.engine import LayerTrace, Trace
     from nncalc.network import Layer, Network
+    from nncalc.stats import Stats
 
 __version__ = "0.1.0"
 
@@ -38,6 +39,7 @@ __all__ = [
     "Network",
     "NncalcError",
     "SpecError",
+    "Stats",
     "Trace",
     "__version__",
     "activations",
@@ -155,6 +157,7 @@ _LAZY = {
     "Layer": ("nncalc.network", "Layer"),
     "Trace": ("nncalc.engine", "Trace"),
     "LayerTrace": ("nncalc.engine", "LayerTrace"),
+    "Stats": ("nncalc.stats", "Stats"),
 }
 
 

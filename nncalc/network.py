@@ -21,6 +21,7 @@ from nncalc.errors import InputError, SpecError
 
 if TYPE_CHECKING:
     from nncalc.engine import Trace
+    from nncalc.stats import Stats
 
 
 def frozen(a: np.ndarray) -> np.ndarray:
@@ -130,6 +131,13 @@ class Network:
         from nncalc.engine import predict
 
         return predict(self, self._batch(x))
+
+    def stats(self, x: Any, saturation: float = 0.01) -> "Stats":
+        """Dead and saturated units, each unit's range, and output classes over the batch
+        ``x``: see :mod:`nncalc.stats` (``saturation`` is the derivative threshold)."""
+        from nncalc.stats import compute
+
+        return compute(self, [self._batch(x)], saturation)
 
     def summary(self) -> str:
         """What ``nncalc validate`` shows, as plain text."""
