@@ -68,8 +68,17 @@ def load(
     the file's folder; ``allow_outside`` lets them come from anywhere. Raises
     :class:`SpecError` (with file, line and column, or the node or tensor at fault).
     """
+    import os
+
     from nncalc.importers import detect
 
+    if not isinstance(source, (str, os.PathLike)):
+        raise SpecError(
+            f"expected a file's path or a bundled example's name, got {type(source).__name__}; "
+            "nncalc.loads reads spec text"
+        )
+    if "\0" in os.fspath(source):
+        raise SpecError("a file name cannot hold a NUL character", source=repr(os.fspath(source))[1:-1])
     if detect(source) is not None:
         from nncalc.importers import load_model
 
@@ -137,7 +146,10 @@ def collapse(net: Network, x: Any = None, *, seed: int = 0) -> CollapseResult:
     """What ``nncalc collapse`` computes: runs of linear layers merged (``W' = W2·W1``),
     both paths checked on ``x``, and a witness when the network is not linear."""
     from nncalc.collapsing import analyse
+    from nncalc.network import Network
 
+    if not isinstance(net, Network):
+        raise InputError(f"collapse takes a Network (from nncalc.load), got {type(net).__name__}")
     return analyse(net, x, seed=seed)
 
 

@@ -127,7 +127,7 @@ class Fit:
                 "activation": "linear",
             },
         ]
-        middle = (self.knots[0] + self.knots[-1]) / 2
+        middle = self.knots[0] / 2 + self.knots[-1] / 2  # no overflow near float64's limit
         return build_network(layers, name=name, description=description, input=[[middle]])
 
 

@@ -147,8 +147,10 @@ def _check_finite(net: Network, name: str, values: np.ndarray, what: str, first:
         return
     row, unit = np.argwhere(~np.isfinite(values))[0]
     which = f" for input {first + row}" if len(values) > 1 or first > 1 else ""
-    raise ComputeError(
+    e = ComputeError(
         f"layer '{name}', unit {unit + 1}: {what} overflows float64{which}; "
         "the weights or inputs are too large to compute with",
         source=net.source,
     )
+    e.input = int(first + row)  # the number of the input, counting from 1 over the stream
+    raise e

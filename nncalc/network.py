@@ -219,15 +219,28 @@ def _array(value: Any, what: str, source: str, field: tuple[Any, ...]) -> np.nda
     """A read-only float64 array of finite real numbers that no caller holds: the caller's
     own float64 array is copied, one that had to be converted (float32) is not copied
     again."""
+    if np.ma.isMaskedArray(value) and np.ma.getmaskarray(value).any():
+        raise _fail(f"{what} have masked values; give every value", source, field)
     if isinstance(value, np.ndarray):
-        arr = value
+        arr = np.asarray(value)
     else:
         try:
             arr = np.asarray(value)
         except (ValueError, TypeError):
             raise _fail(f"{what} must be numbers in rows of equal length", source, field) from None
+        if arr.dtype == object:  # Python ints beyond 64 bits, Fractions, Decimals
+            try:
+                arr = np.array(value, dtype=np.float64)
+            except OverflowError:
+                raise _fail(f"{what} hold a value too large for float64", source, field) from None
+            except (ValueError, TypeError):
+                pass
+        elif arr.dtype.kind in "iu" and _holds_bool(value):
+            raise _fail(f"{what} must be numbers, not True or False", source, field)
+    kinds = {"b": "True/False values", "U": "text", "S": "bytes", "O": "Python objects", "c": "complex numbers"}
     if arr.dtype == bool or arr.dtype.kind not in "fiu":
-        raise _fail(f"{what} hold {arr.dtype} values; expected real numbers", source, field)
+        got = kinds.get(arr.dtype.kind, f"{arr.dtype} values")
+        raise _fail(f"{what} must be real numbers, got {got}", source, field)
     try:
         with np.errstate(over="raise"):
             arr = np.asarray(arr, dtype=np.float64)
@@ -240,6 +253,15 @@ def _array(value: Any, what: str, source: str, field: tuple[Any, ...]) -> np.nda
         arr = arr.copy()
     arr.flags.writeable = False
     return arr
+
+
+def _holds_bool(value: Any) -> bool:
+    """True when nested lists hold a bool (which NumPy quietly turns into 1 or 0)."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_bool(v) for v in value)
+    return False
 
 
 def resolve_activation(spec: Any, what: str, source: str, field: tuple[Any, ...]) -> Activation:
@@ -277,8 +299,12 @@ def resolve_activation(spec: Any, what: str, source: str, field: tuple[Any, ...]
             )
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise _fail(f"{what} parameter '{key}' must be a number, got {value!r}", source, field + (key,))
-        if not np.isfinite(float(value)):
-            raise _fail(f"{what} parameter '{key}' must be a finite number, got {value!r}", source, field + (key,))
+        try:
+            finite = np.isfinite(float(value))
+        except OverflowError:
+            finite = False
+        if not finite:
+            raise _fail(f"{what} parameter '{key}' must be a finite number", source, field + (key,))
     act = activations.get(d.name, **{k: float(v) for k, v in params.items()})
     problem = d.check(**act.kwargs) if d.check else None
     if problem:
@@ -337,7 +363,7 @@ def build_layer(
         b = _array(spec["bias"], f"{what}: {has[:-4]}", source, base + ("bias",))
         if b.ndim == 0:
             b = b.reshape(1)
-        elif b.ndim == 2 and 1 in b.shape:  # one row or one column of a CSV file
+        elif b.ndim == 2 and 1 in b.shape and bias_from:  # one row or one column of a CSV file
             b = b.reshape(-1)
         if b.ndim != 1:
             raise _fail(f"{what}: {has[:-4]} has shape {b.shape}; expected a vector", source, base + ("bias",))

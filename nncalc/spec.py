@@ -109,7 +109,7 @@ def read_source(arg: str) -> tuple[str, str]:
                 suggest = f"did you mean the example '{hint[0]}'? " if hint else ""
                 raise SpecError(
                     f"no such file, and no bundled example of that name; {suggest}"
-                    f"(the examples are: {', '.join(example_names())})",
+                    f"the examples are: {', '.join(example_names())}",
                     source=source,
                 ) from None
         except OSError as e:
@@ -331,6 +331,13 @@ def _compose(text: str, source: str) -> Node | None:
         mark = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "invalid YAML"
         pos = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        if "nesting depth" in problem:  # libyaml's own limit, met while it reads ahead
+            raise SpecError(
+                f"values nest more than {MAX_DEPTH} levels deep; a spec needs at most 6 "
+                "(layers > layer > weights > row > number)",
+                source,
+                *pos,
+            ) from None
         raise SpecError(f"invalid YAML: {problem}", source, *pos) from None
     except yaml.YAMLError as e:
         raise SpecError(f"invalid YAML: {str(e).splitlines()[0]}", source) from None
@@ -638,7 +645,10 @@ class _Builder:
         path = Path(name)
         full = path if path.is_absolute() else self.base / path
         if not self.allow_outside:
-            inside = not path.is_absolute() and full.resolve().is_relative_to(self.base.resolve())
+            try:
+                inside = not path.is_absolute() and full.resolve().is_relative_to(self.base.resolve())
+            except (RuntimeError, OSError):  # a symlink loop
+                raise self.error(node, f"{what}: cannot follow '{name}': its links go round in a loop") from None
             if not inside:
                 how = "is an absolute path" if path.is_absolute() else "leaves the spec's folder"
                 e = self.error(node, f"{what}: '{name}' {how}; weight files must be inside the spec's folder")
@@ -929,5 +939,10 @@ def parse_spec(
     >>> net.layers[0].exact, net.exact_input
     ((array([[Fraction(1, 10)]], dtype=object), array([Fraction(-2, 7)], dtype=object)), array([[Fraction(1, 3)]], dtype=object))
     """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:  # a lone surrogate, from Python text
+        line, column = _position(text, e.start)
+        raise SpecError(f"not valid Unicode text: U+{ord(text[e.start]):04X} is half a character", source, line, column) from None
     builder = _Builder(source, base or Path.cwd(), allow_outside, exact)
     return builder.network(_compose(text, source))

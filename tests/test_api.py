@@ -60,7 +60,11 @@ def test_loads_and_from_arrays_agree():
         ([{"weights": [1, 2]}], "expected a 2-D matrix"),
         ([{"weights": np.zeros((0, 2))}], "are empty"),
         ([{"weights": [[np.nan]]}], "not finite"),
-        ([{"weights": [["a"]]}], "expected real numbers"),
+        ([{"weights": [["a"]]}], "must be real numbers, got text"),
+        ([{"weights": [[1, True]]}], "not True or False"),
+        ([{"weights": [[1.0]], "bias": [[1.0]]}], "expected a vector"),
+        ([{"weights": [[1.0]], "activation": {"name": "elu", "alpha": 10**400}}], "must be a finite number"),
+        ([{"weights": [[10**400]]}], "too large for float64"),
         ([{"weights": [[1.0]], "bias": [1, 2]}], "bias has 2 values, but weights have 1 row"),
         ([{"weights": [[1.0]], "activation": "rleu"}], "did you mean 'relu'?"),
         ([{"weights": [[1.0]], "activation": {"name": "leaky_relu", "slope": 1}}], "unknown parameter 'slope'"),
@@ -135,3 +139,43 @@ def test_a_network_does_not_share_the_callers_arrays():
     net = nncalc.from_arrays([{"weights": W32}])
     W32[0, 0] = 100.0
     assert net.layers[0].W.tolist() == [[float(np.float32(0.1)), float(np.float32(0.2))]]
+
+
+def test_big_ints_and_fractions_are_numbers():
+    from fractions import Fraction
+
+    net = nncalc.load("two-layer")
+    # plain arithmetic: hidden [0.2*2**64 - 0.1, 0.4*2**64 + 0.3 - 0.2, -0.5*2**64 + 0.6], relu, then W2
+    x = 2.0**64
+    h = [max(0.0, 0.2 * x + -0.1 * 1 + 0.1), max(0.0, 0.4 * x + 0.3 * 1 + -0.2), max(0.0, -0.5 * x + 0.6 * 1 + 0.0)]
+    assert net.predict([[2**64, 1]]).tolist() == [[0.7 * h[0] + -0.3 * h[1] + 0.5 * h[2] + 0.1]]
+    assert net.predict([[Fraction(1, 2), 1]]).tolist() == net.predict([[0.5, 1]]).tolist()
+    with pytest.raises(nncalc.InputError, match="masked"):
+        net.predict(np.ma.array([[1.0, 2.0]], mask=[[0, 1]]))
+
+
+@pytest.mark.parametrize("bad", [None, 3, b"two-layer", "two\0layer"])
+def test_load_refuses_what_is_not_a_path(bad):
+    with pytest.raises(nncalc.SpecError):
+        nncalc.load(bad)
+
+
+def test_collapse_wants_a_network():
+    with pytest.raises(nncalc.InputError, match="takes a Network"):
+        nncalc.collapse("linear-stack")
+
+
+def test_half_a_surrogate_pair_in_spec_text():
+    with pytest.raises(nncalc.SpecError, match="half a character"):
+        nncalc.loads("layers:\n  - weights: [[1]]\n    name: \ud800\n")
+
+
+def test_a_symlink_loop_in_a_weights_path(tmp_path, run):
+    import os
+
+    from tests.conftest import assert_one_error
+
+    os.symlink(tmp_path / "l2.npy", tmp_path / "l1.npy")
+    os.symlink(tmp_path / "l1.npy", tmp_path / "l2.npy")
+    (tmp_path / "net.yaml").write_text("layers:\n  - weights: {file: l1.npy}\n")
+    assert_one_error(run("validate", str(tmp_path / "net.yaml")), "net.yaml:2:", "loop")

@@ -142,7 +142,7 @@ def test_dataframe_errors():
         predict_frame(frame.iloc[:, 1:], NET)
     words = frame.astype(object)
     words.iloc[1, 2] = "seven"
-    with pytest.raises(InputError, match="expected real numbers"):
+    with pytest.raises(InputError, match="must be real numbers"):
         predict_frame(words, NET)
     with pytest.raises(TypeError, match="expected a Dask DataFrame or Array"):
         predict(NET, frame)

@@ -89,7 +89,9 @@ def test_alias_bomb_is_refused(run, spec_file):
 
 def test_deep_nesting_is_refused(run, spec_file):
     path = spec_file("layers: " + "[" * 100_000 + "\n")
-    assert_one_error(run("forward", path), f"{path}:1:16:", "nest more than 8 levels deep")
+    # The line and column are where the reader stopped: at the ninth level, or where
+    # libyaml's own depth limit (in newer builds) stopped its reading ahead.
+    assert_one_error(run("forward", path), f"{path}:1:", "nest more than 8 levels deep")
 
 
 def test_missing_file_names_the_examples(run):

@@ -26,7 +26,7 @@ from nncalc.cli.common import (
     reported,
     write_document,
 )
-from nncalc.errors import InputError
+from nncalc.errors import ComputeError, InputError
 from nncalc.inputs import FORMATS, check_sources
 
 if TYPE_CHECKING:
@@ -131,7 +131,16 @@ def _stream(chunks: Iterator[np.ndarray], render: Callable[[np.ndarray, int], st
     pending = header
     done = 0
     for x in chunks:
-        write(pending + render(x, done + 1))
+        try:
+            text = render(x, done + 1)
+        except ComputeError as e:
+            # The inputs before the one that overflowed are valid: their outputs go out
+            # before the error, as they do before a bad row of a file.
+            good = getattr(e, "input", done + 1) - (done + 1)
+            if good > 0:
+                write(pending + render(x[:good], done + 1))
+            raise
+        write(pending + text)
         pending = ""
         done += len(x)
     if pending:

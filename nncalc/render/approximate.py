@@ -237,7 +237,10 @@ def terminal_plot(console: Console, study: Study) -> None:
     colour = console.is_terminal and not console.no_color
     fig = plotext.figure
     fig.clear()
-    fig.plot_size(console.width, max(12, min(30, console.width // 3)))
+    from nncalc.render.plot import MAX_PLOT_WIDTH
+
+    width = min(console.width, MAX_PLOT_WIDTH)  # a wider terminal only makes it slower
+    fig.plot_size(width, max(12, min(30, width // 3)))
     x = study.curve_x.tolist()
     for k, (label, y) in enumerate(_curves(study)):
         marker = "braille" if colour else MARKERS[k % len(MARKERS)]
@@ -264,7 +267,13 @@ def save_plot(path: Path, study: Study) -> None:
     matplotlib = _need("matplotlib", "--save")
     with warnings.catch_warnings():  # a library's warning is never the user's message
         warnings.simplefilter("ignore")
-        _draw(path, kind, matplotlib, study)
+        try:
+            _draw(path, kind, matplotlib, study)
+        except (ValueError, OverflowError) as e:  # axes beyond what matplotlib can lay out
+            raise NncalcError(
+                f"cannot draw this picture: the range or the values are too large to lay out an axis ({e})",
+                source=str(path),
+            ) from None
 
 
 def _draw(path: Path, kind: str, matplotlib: Any, study: Study) -> None:
