@@ -12,10 +12,7 @@ its memory does not grow with the number of rows (target: under 150 MiB).
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,35 +40,8 @@ def write_rows(path: Path, rows: int, seed: int = 0) -> None:
             f.write("\n".join(f"{a},{b}" for a, b in chunk.tolist()) + "\n")
 
 
-# Measures one command from a small process of its own: a child's peak memory (ru_maxrss)
-# counts the pages it inherits at fork, so forking from this large process would inflate it.
-MEASURE = """\
-import os, sys, time
-out, cmd = sys.argv[1], sys.argv[2:]
-start = time.perf_counter()
-pid = os.fork()
-if pid == 0:
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    os.dup2(fd, 1)
-    os.execvp(cmd[0], cmd)
-_, status, usage = os.wait4(pid, 0)
-print(time.perf_counter() - start, usage.ru_maxrss, status)
-"""
-
-
-def run(cmd: list[str], stdout_path: Path | None = None) -> tuple[float, float]:
-    """Wall time (s) and peak resident memory (MiB) of one process."""
-    out = str(stdout_path) if stdout_path else os.devnull
-    report = subprocess.run([sys.executable, "-c", MEASURE, out, *cmd], capture_output=True, text=True, check=True)
-    elapsed, peak_kib, status = report.stdout.split()
-    if int(status) != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}")
-    return float(elapsed), int(peak_kib) / 1024
-
-
-def nncalc_command() -> list[str]:
-    exe = shutil.which("nncalc", path=str(Path(sys.executable).parent))
-    return [exe] if exe else [sys.executable, "-m", "nncalc"]
+sys.path.insert(0, str(Path(__file__).parent))
+from measure import nncalc_command, run  # noqa: E402  (benchmarks/measure.py)
 
 
 def main() -> None:

@@ -19,24 +19,49 @@ from nncalc.errors import ComputeError
 from nncalc.network import Network
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class LayerTrace:
     """One layer's pre-activations ``z`` and activations ``a``, shape (batch, units)."""
 
     z: np.ndarray
     a: np.ndarray
+    name: str = ""
+
+    def __repr__(self) -> str:
+        return f"<LayerTrace {self.name}: {self.z.shape[0]} × {self.z.shape[1]}>"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Trace:
-    """Everything a forward pass computed: the inputs and each layer's ``z`` and ``a``."""
+    """Everything a forward pass computed: the inputs and each layer's ``z`` and ``a``.
+
+    >>> import nncalc
+    >>> trace = nncalc.load("two-layer").forward([1, 2])
+    >>> trace
+    <Trace two-layer network: 1 input, output [[0.28]]>
+    >>> [t.name for t in trace.layers], trace.layers[0].z.tolist()
+    (['hidden', 'output'], [[0.1, 0.8, 0.7]])
+    """
 
     x: np.ndarray
     layers: tuple[LayerTrace, ...]
+    network: Network | None = None
 
     @property
     def output(self) -> np.ndarray:
         return self.layers[-1].a
+
+    def __repr__(self) -> str:
+        n = len(self.x)
+        name = (self.network.name or self.network.source) if self.network is not None else "network"
+        out = self.output
+        shown = np.array2string(out, precision=10, threshold=12, edgeitems=2, separator=", ") if out.size <= 12 else f"array of shape {out.shape}"
+        return f"<Trace {name}: {n:,} input{'s' if n != 1 else ''}, output {shown}>"
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        from nncalc.render.notebook import trace_bundle
+
+        return trace_bundle(self)
 
     def inputs_to(self, k: int) -> np.ndarray:
         """What layer ``k`` multiplied by its weights: ``x`` or the previous ``a``."""
@@ -70,8 +95,8 @@ def forward(net: Network, x: np.ndarray, first: int = 1) -> Trace:
             if not (np.isfinite(z.sum()) and np.isfinite(a.sum())):
                 _check_finite(net, layer.name, z, "z = Wx + b", first)
                 _check_finite(net, layer.name, a, f"a = {layer.activation.name}(z)", first)
-            steps.append(LayerTrace(z, a))
-    return Trace(x, tuple(steps))
+            steps.append(LayerTrace(z, a, layer.name))
+    return Trace(x, tuple(steps), net)
 
 
 # Up to this many inputs per unit, z is summed term by term in the textbook's order,

@@ -22,12 +22,15 @@ class NncalcError(Exception):
         source: str | None = None,
         line: int | None = None,
         column: int | None = None,
+        hint: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.source = source
         self.line = line
         self.column = column
+        # A remedy the caller may offer in its own words (the command line names the flag).
+        self.hint = hint
 
     def __str__(self) -> str:
         where = [str(p) for p in (self.source, self.line, self.column) if p is not None]

@@ -19,7 +19,7 @@ from nncalc.network import Network
 
 # A decimal number: digits with an optional fraction, or a bare fraction, then an
 # optional exponent. Python's float() would also take "nan", "inf" and "1_0"; we do not.
-NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
 _NOT_FINITE = {"nan", "inf", "infinity", ".nan", ".inf"}
 
 

@@ -1,16 +1,26 @@
-"""The validated network: immutable, shapes already checked, ready for the engine.
+"""The validated network: immutable, shapes checked once, ready for the engine.
 
-Only :mod:`nncalc.spec` builds these from text; tests and the engine may build them
-directly. ``W`` is stored as the seed writes it, one row per unit (out x in).
+:func:`build_network` holds every shape rule. The YAML loader, :func:`nncalc.from_arrays`
+and the model importers all hand it plain arrays; it checks them and says what is wrong
+in the user's terms (layer names, the files the arrays came from). ``W`` is stored as
+the seed writes it, one row per unit (out x in).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import difflib
+import unicodedata
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
+from nncalc import activations
 from nncalc.activations import Activation
+from nncalc.errors import InputError, SpecError
+
+if TYPE_CHECKING:
+    from nncalc.engine import Trace
 
 
 def frozen(a: np.ndarray) -> np.ndarray:
@@ -33,7 +43,7 @@ def round_significant(x: np.ndarray, digits: int) -> np.ndarray:
     return np.round(x * factor) / factor
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Layer:
     name: str
     W: np.ndarray
@@ -55,14 +65,30 @@ class Layer:
     def n_params(self) -> int:
         return self.W.size + self.b.size
 
+    def __repr__(self) -> str:
+        return f"<Layer {self.name}: {self.nin} → {self.nout}, {self.activation.label}>"
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class Network:
+    """A feed-forward network: layers applied in order, ``a = act(W a_prev + b)``.
+
+    Build one with :func:`nncalc.load`, :func:`nncalc.loads` or :func:`nncalc.from_arrays`.
+
+    >>> import nncalc
+    >>> net = nncalc.load("two-layer")
+    >>> net
+    <Network two-layer network: 2 → 3 → 1, relu, linear, 13 parameters>
+    >>> net.forward([1, 2]).output.tolist()
+    [[0.28]]
+    """
+
     layers: tuple[Layer, ...]
     name: str | None = None
     description: str | None = None
     input: np.ndarray | None = None  # default inputs, shape (batch, nin), or None
     source: str = "<network>"  # where it was read from, for messages
+    target: np.ndarray | None = None  # expected outputs (batch, nout), for backward
 
     @property
     def nin(self) -> int:
@@ -80,3 +106,311 @@ class Network:
     @property
     def n_params(self) -> int:
         return sum(layer.n_params for layer in self.layers)
+
+    # -- the public API: compute (imports stay inside, so loading a network stays light)
+
+    def forward(self, x: Any = None) -> "Trace":
+        """Every ``z`` and ``a`` for one input or a batch (one input per row).
+
+        Without ``x``, the spec's own ``input:``.
+        """
+        from nncalc.engine import forward
+
+        return forward(self, self._batch(x))
+
+    def predict(self, x: Any) -> np.ndarray:
+        """Only the outputs, shape (batch, units): the fast path for big batches."""
+        from nncalc.engine import predict
+
+        return predict(self, self._batch(x))
+
+    def summary(self) -> str:
+        """What ``nncalc validate`` shows, as plain text."""
+        from nncalc.render.notebook import summary_text
+
+        return summary_text(self)
+
+    def _batch(self, x: Any) -> np.ndarray:
+        """``x`` as a float64 batch (one input per row) that fits the first layer."""
+        if x is None:
+            if self.input is None:
+                raise InputError(
+                    f"no input given, and the network has no 'input'; give {self.nin} numbers",
+                    source=self.source,
+                )
+            return self.input
+        try:
+            return check_inputs(x, self)
+        except SpecError as e:
+            raise InputError(e.message.replace("input has", "the input has", 1)) from None
+
+    def __repr__(self) -> str:
+        acts = ", ".join(layer.activation.label for layer in self.layers)
+        sizes = " → ".join(map(str, self.sizes))
+        name = self.name or self.source
+        params = f"{self.n_params:,} parameter{'s' if self.n_params != 1 else ''}"
+        return f"<Network {name}: {sizes}, {acts}, {params}>"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from nncalc.render.notebook import network_bundle
+
+        return network_bundle(self)
+
+
+# --------------------------------------------------------------------- the shape rules
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _fail(message: str, source: str, field: tuple[Any, ...]) -> SpecError:
+    """A SpecError that remembers which part of the spec it is about.
+
+    ``field`` is a path such as ``("layers", 1, "bias")``; a loader that knows where that
+    part was written (the YAML line and column) adds the position.
+    """
+    e = SpecError(message, source=source)
+    e.field = field
+    return e
+
+
+def check_name(name: Any, what: str, source: str, field: tuple[Any, ...]) -> str:
+    """A name as a person reads it: non-empty text without control characters."""
+    if not isinstance(name, str) or not name.strip():
+        raise _fail(f"{what} must be non-empty text, got {name!r}", source, field)
+    bad = next((c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")), None)
+    if bad is not None:
+        raise _fail(
+            f"{what} holds the control character U+{ord(bad):04X}; names must be printable text",
+            source,
+            field,
+        )
+    return name
+
+
+def _array(value: Any, what: str, source: str, field: tuple[Any, ...]) -> np.ndarray:
+    """A float64 array of finite real numbers."""
+    if isinstance(value, np.ndarray):
+        arr = value
+    else:
+        try:
+            arr = np.asarray(value)
+        except (ValueError, TypeError):
+            raise _fail(f"{what} must be numbers in rows of equal length", source, field) from None
+    if arr.dtype == bool or arr.dtype.kind not in "fiu":
+        raise _fail(f"{what} hold {arr.dtype} values; expected real numbers", source, field)
+    try:
+        with np.errstate(over="raise"):
+            arr = np.asarray(arr, dtype=np.float64)
+    except (OverflowError, FloatingPointError):
+        raise _fail(f"{what} hold a value too large for float64", source, field) from None
+    if not np.isfinite(arr).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise _fail(f"{what} hold a value that is not finite, at index {index}", source, field)
+    return arr
+
+
+def resolve_activation(spec: Any, what: str, source: str, field: tuple[Any, ...]) -> Activation:
+    """An activation from a name (``"relu"``), a mapping with parameters
+    (``{"name": "leaky_relu", "alpha": 0.1}``) or an :class:`Activation`."""
+    if isinstance(spec, Activation):
+        return spec
+    if spec is None:
+        return activations.get("linear")
+    params: dict[str, Any] = {}
+    if isinstance(spec, Mapping):
+        if "name" not in spec:
+            raise _fail(f"{what} needs a 'name', like {{name: leaky_relu, alpha: 0.1}}", source, field)
+        params = {k: v for k, v in spec.items() if k != "name"}
+        spec = spec["name"]
+    if not isinstance(spec, str) or not spec.strip():
+        raise _fail(f"{what} name must be text, got {spec!r}", source, field + ("name",) if params else field)
+    name = spec.strip()
+    d = activations.REGISTRY.get(name)
+    if d is None:
+        hint = difflib.get_close_matches(name.lower(), activations.REGISTRY, n=1)
+        suggest = f"did you mean '{hint[0]}'? " if hint else ""
+        where = field + ("name",) if isinstance(params, dict) and params else field
+        raise _fail(f"unknown activation '{name}'; {suggest}known: {activations.known_names()}", source, where)
+    for key, value in params.items():
+        if key not in d.params:
+            if not d.params:
+                raise _fail(f"{what}: {d.name} takes no parameters", source, field + (key,))
+            hint = difflib.get_close_matches(str(key), d.params, n=1)
+            suggest = f"did you mean '{hint[0]}'? " if hint else ""
+            raise _fail(
+                f"unknown parameter '{key}' of {what} '{d.name}'; {suggest}expected: {', '.join(d.params)}",
+                source,
+                field + (key,),
+            )
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise _fail(f"{what} parameter '{key}' must be a number, got {value!r}", source, field + (key,))
+        if not np.isfinite(float(value)):
+            raise _fail(f"{what} parameter '{key}' must be a finite number, got {value!r}", source, field + (key,))
+    act = activations.get(d.name, **{k: float(v) for k, v in params.items()})
+    problem = d.check(**act.kwargs) if d.check else None
+    if problem:
+        raise _fail(f"{what} '{d.name}': {problem}", source, field)
+    return act
+
+
+def build_layer(
+    spec: Mapping[str, Any], index: int, prev: Layer | None, source: str = "<arrays>"
+) -> Layer:
+    """One layer from ``weights`` (units × inputs), ``bias``, ``activation``, ``name``.
+
+    ``index`` counts from 1; ``prev`` is the layer before, whose units this one's
+    weights must have one column each for. ``weights_from``/``bias_from`` name where the
+    arrays came from (``model.npz[fc1.weight]``), for messages and summaries.
+    """
+    base = ("layers", index - 1)
+    unknown = set(spec) - {"name", "weights", "bias", "activation", "weights_from", "bias_from"}
+    if unknown:
+        raise _fail(
+            f"layer {index}: unknown key '{sorted(unknown)[0]}'; expected: name, weights, bias, activation",
+            source,
+            base,
+        )
+    name = spec.get("name")
+    name = f"layer{index}" if name is None else check_name(name, f"layer {index} name", source, base + ("name",))
+    what = f"layer '{name}'"
+    if spec.get("weights") is None:
+        raise _fail(f"{what} has no 'weights'; expected a matrix with one row per unit", source, base)
+    weights_from, bias_from = spec.get("weights_from"), spec.get("bias_from")
+    whose = f"weights from {weights_from}" if weights_from else "weights"
+    W = _array(spec["weights"], f"{what}: {whose}", source, base + ("weights",))
+    if W.ndim != 2:
+        raise _fail(
+            f"{what}: {whose} have shape {W.shape}; expected a 2-D matrix (units × inputs), one row per unit",
+            source,
+            base + ("weights",),
+        )
+    if 0 in W.shape:
+        raise _fail(
+            f"{what}: {whose} are empty (shape {W.shape}); expected at least one unit and one input",
+            source,
+            base + ("weights",),
+        )
+    if prev is not None and W.shape[1] != prev.nout:
+        raise _fail(
+            f"{what}: {whose} have {_plural(W.shape[1], 'column')}, "
+            f"but layer '{prev.name}' has {_plural(prev.nout, 'unit')}; "
+            "expected one column per unit of the layer before",
+            source,
+            base + ("weights",),
+        )
+    has_bias = spec.get("bias") is not None
+    if has_bias:
+        has = f"bias from {bias_from} has" if bias_from else "bias has"
+        b = _array(spec["bias"], f"{what}: {has[:-4]}", source, base + ("bias",))
+        if b.ndim == 0:
+            b = b.reshape(1)
+        elif b.ndim == 2 and 1 in b.shape:  # one row or one column of a CSV file
+            b = b.reshape(-1)
+        if b.ndim != 1:
+            raise _fail(f"{what}: {has[:-4]} has shape {b.shape}; expected a vector", source, base + ("bias",))
+        if b.shape[0] != W.shape[0]:
+            raise _fail(
+                f"{what}: {has} {_plural(b.shape[0], 'value')}, "
+                f"but {whose} have {_plural(W.shape[0], 'row')}; expected one bias per unit",
+                source,
+                base + ("bias",),
+            )
+    else:
+        b = np.zeros(W.shape[0])
+    act = resolve_activation(spec.get("activation"), f"{what} activation", source, base + ("activation",))
+    return Layer(name, frozen(W), frozen(b), act, has_bias, weights_from, bias_from)
+
+
+def build_network(
+    layers: Sequence[Mapping[str, Any]],
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    input: Any = None,
+    source: str = "<arrays>",
+) -> Network:
+    """Check every shape rule and build an immutable :class:`Network`.
+
+    >>> net = build_network([{"weights": [[1.0, 2.0]], "activation": "relu"}])
+    >>> net.sizes, net.layers[0].name
+    ((2, 1), 'layer1')
+    >>> build_network([{"weights": [[1.0, 2.0]]}, {"weights": [[1.0, 2.0]]}])
+    Traceback (most recent call last):
+    ...
+    nncalc.errors.SpecError: <arrays>: layer 'layer2': weights have 2 columns, but layer 'layer1' has 1 unit; expected one column per unit of the layer before
+    """
+    if isinstance(layers, (str, bytes, Mapping)) or not isinstance(layers, Sequence) or not layers:
+        raise _fail("'layers' must be a non-empty list of layers", source, ("layers",))
+    built: list[Layer] = []
+    seen: set[str] = set()
+    for i, spec in enumerate(layers, 1):
+        prev = built[-1] if built else None
+        if isinstance(spec, Layer):  # already built, by build_layer
+            if prev is not None and spec.nin != prev.nout:
+                raise _fail(
+                    f"layer '{spec.name}' takes {_plural(spec.nin, 'input')}, but layer "
+                    f"'{prev.name}' has {_plural(prev.nout, 'unit')}",
+                    source,
+                    ("layers", i - 1, "weights"),
+                )
+            layer = spec
+        elif isinstance(spec, Mapping):
+            layer = build_layer(spec, i, prev, source)
+        else:
+            raise _fail(
+                f"layer {i} must be a mapping (weights, bias, activation, name), got {type(spec).__name__}",
+                source,
+                ("layers", i - 1),
+            )
+        if layer.name in seen:
+            raise _fail(f"layer name '{layer.name}' is used twice; names must be unique", source, ("layers", i - 1))
+        seen.add(layer.name)
+        built.append(layer)
+    if name is not None:
+        name = check_name(name, "name", source, ("name",))
+    if description is not None:
+        description = check_name(description, "description", source, ("description",))
+    net = Network(tuple(built), name=name, description=description, source=source)
+    if input is not None:
+        net = replace(net, input=frozen(check_inputs(input, net)))
+    return net
+
+
+def length_problem(n: int, net: Network, what: str, output: bool = False) -> str | None:
+    """What is wrong with an input (or, with ``output``, a target) of ``n`` values.
+
+    >>> net = build_network([{"name": "hidden", "weights": [[1.0, 2.0]]}])
+    >>> length_problem(3, net, "input")
+    "input has 3 values, but layer 'hidden' takes 2 inputs (its weights have 2 columns)"
+    """
+    if output:
+        last = net.layers[-1]
+        if n != net.nout:
+            return (
+                f"{what} has {_plural(n, 'value')}, but the output layer '{last.name}' has "
+                f"{_plural(net.nout, 'unit')}; expected one value per output unit"
+            )
+        return None
+    if n != net.nin:
+        first = net.layers[0]
+        return (
+            f"{what} has {_plural(n, 'value')}, but layer '{first.name}' takes "
+            f"{_plural(net.nin, 'input')} (its weights have {_plural(net.nin, 'column')})"
+        )
+    return None
+
+
+def check_inputs(value: Any, net: Network) -> np.ndarray:
+    """The default ``input``: one input or a batch, each with one value per input of the
+    first layer."""
+    x = _array(value, "input", net.source, ("input",))
+    if x.ndim == 1:
+        x = x.reshape(1, -1)
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise _fail(f"input has shape {x.shape}; expected one input or a list of them", net.source, ("input",))
+    problem = length_problem(x.shape[1], net, "input")
+    if problem:
+        raise _fail(problem, net.source, ("input",))
+    return x

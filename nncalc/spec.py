@@ -19,19 +19,25 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
+import stat
 import sys
 from dataclasses import replace
 from pathlib import Path
 
+from array import array
+
 import numpy as np
 import yaml
-from yaml.constructor import SafeConstructor
+from yaml.composer import Composer
+from yaml.events import ScalarEvent, SequenceEndEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from nncalc import activations
 from nncalc.errors import InputError, SpecError
-from nncalc.inputs import check_length, parse_number, read_matrix
-from nncalc.network import Layer, Network, frozen
+from nncalc.inputs import parse_number, read_matrix
+from nncalc.network import Layer, Network, build_layer, build_network, frozen, length_problem
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
 
@@ -44,6 +50,7 @@ TOP_FIELDS = {
     "name": "The network's name, shown in titles.",
     "description": "One line about the network, shown by `nncalc examples`.",
     "input": "A default input, [1, 2], or a batch of them, [[1, 2], [3, 4]].",
+    "target": "The expected output, for nncalc backward: one value per output unit, or a list of them (one per input).",
     "layers": "The layers, from the first (which takes the input) to the output layer.",
 }
 LAYER_FIELDS = {
@@ -73,30 +80,60 @@ def example_names() -> list[str]:
     return sorted(p.stem for p in EXAMPLES_DIR.glob("*.yaml"))
 
 
+MAX_SPEC_BYTES = 512 * 1024 * 1024  # far above any spec init writes (about 10 MB)
+
+
 def read_source(arg: str) -> tuple[str, str]:
-    """The text of a spec and the name to report it by: a path, ``-``, or an example."""
+    """The text of a spec and the name to report it by: a path, ``-``, or an example.
+
+    Only regular files are read (a FIFO or a device could block or never end), and only
+    up to MAX_SPEC_BYTES.
+    """
     if arg == "-":
-        try:
-            return sys.stdin.read(), "<stdin>"
-        except UnicodeDecodeError:
-            raise SpecError("standard input is not UTF-8 text", source="<stdin>") from None
-    path = Path(arg)
-    if not path.exists() and arg in example_names():
-        path, source = EXAMPLES_DIR / f"{arg}.yaml", arg
+        data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
+        source = "<stdin>"
     else:
+        path = Path(arg)
         source = arg
+        if "\0" in arg:
+            raise SpecError("a file name cannot hold a NUL character", source=repr(arg)[1:-1])
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            if arg in example_names():
+                path, source = EXAMPLES_DIR / f"{arg}.yaml", arg
+                info = path.stat()
+            else:
+                hint = difflib.get_close_matches(arg, example_names(), n=1)
+                suggest = f"did you mean the example '{hint[0]}'? " if hint else ""
+                raise SpecError(
+                    f"no such file, and no bundled example of that name; {suggest}"
+                    f"(the examples are: {', '.join(example_names())})",
+                    source=source,
+                ) from None
+        except OSError as e:
+            raise SpecError(f"cannot read the file: {e.strerror or e}", source=source) from None
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe or a device?)"
+            raise SpecError(f"cannot read the file: it is {kind}", source=source)
+        if info.st_size > MAX_SPEC_BYTES:
+            raise SpecError(
+                f"the file is {info.st_size:,} bytes; specs are read up to {MAX_SPEC_BYTES:,} "
+                "(keep large weights in .npy files and name them in the spec)",
+                source=source,
+            )
+        try:
+            with path.open("rb") as f:
+                data = f.read(MAX_SPEC_BYTES + 1)
+        except OSError as e:
+            raise SpecError(f"cannot read the file: {e.strerror or e}", source=source) from None
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError(f"the spec is longer than {MAX_SPEC_BYTES:,} bytes", source=source)
     try:
-        return path.read_bytes().decode("utf-8-sig"), source
-    except FileNotFoundError:
-        raise SpecError(
-            "no such file, and no bundled example of that name "
-            f"(the examples are: {', '.join(example_names())})",
-            source=source,
-        ) from None
+        return data.decode("utf-8-sig"), source
     except UnicodeDecodeError as e:
-        raise SpecError(f"not UTF-8 text (byte {e.start + 1})", source=source) from None
-    except OSError as e:
-        raise SpecError(f"cannot read the file: {e.strerror}", source=source) from None
+        what = "standard input is not" if arg == "-" else "not"
+        raise SpecError(f"{what} UTF-8 text (byte {e.start + 1})", source=source) from None
 
 
 def load_spec(arg: str, allow_outside: bool = False) -> Network:
@@ -116,6 +153,31 @@ def load_spec(arg: str, allow_outside: bool = False) -> Network:
 
 
 # ------------------------------------------------------------------------ composing
+#
+# libyaml's C parser (where PyYAML was built with it) turns the text into events; the
+# nodes are composed here, in Python, for three reasons: a depth limit (libyaml's own
+# composer recurses in C and crashes on deep nesting), the position of every value for
+# messages, and memory: a list of plain scalars (a row of weights) becomes one compact
+# node holding their texts and positions, not a node and two marks per number.
+
+try:
+    from yaml.cyaml import CParser as _EventParser  # libyaml
+
+    def _init_parser(self: object, text: str) -> None:
+        _EventParser.__init__(self, text)
+
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    from yaml.parser import Parser as _PyParser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _EventParser(Reader, Scanner, _PyParser):  # type: ignore[no-redef]
+        pass
+
+    def _init_parser(self: object, text: str) -> None:
+        Reader.__init__(self, text)
+        Scanner.__init__(self)
+        _PyParser.__init__(self)
 
 
 class _TooDeep(Exception):
@@ -123,11 +185,76 @@ class _TooDeep(Exception):
         self.mark = mark
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe composer with a depth limit, so nesting cannot exhaust the stack."""
+class _Mark:
+    """A position in the spec (what messages need of yaml.Mark)."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
+    __slots__ = ("line", "column")
+
+    def __init__(self, line: int, column: int) -> None:
+        self.line, self.column = line, column
+
+
+class _Scalars(SequenceNode):
+    """A list of plain values (a row of weights), kept compactly.
+
+    ``texts`` are the values as written, ``styles`` their quoting (None when plain),
+    ``tags`` the explicit tags by index, ``places`` line and column pairs. ``value``
+    builds ordinary ScalarNodes when something needs them (an error message).
+    """
+
+    def __init__(self, loader: "_Loader", tag: str, start_mark: object, flow_style: bool | None) -> None:
+        self.tag, self.start_mark, self.end_mark, self.flow_style = tag, start_mark, None, flow_style
+        self.loader = loader
+        self.texts: list[str] = []
+        self.styles: list[str | None] = []
+        self.tags: dict[int, str] = {}
+        self.places = array("l")
+        self._nodes: list[Node] | None = None
+
+    def add(self, event: yaml.ScalarEvent) -> None:
+        if event.tag not in (None, "!"):
+            self.tags[len(self.texts)] = event.tag
+        self.texts.append(event.value)
+        self.styles.append(event.style or None)  # libyaml says '' for plain, PyYAML None
+        self.places.append(event.start_mark.line)
+        self.places.append(event.start_mark.column)
+
+    @property
+    def value(self) -> list[Node]:  # type: ignore[override]
+        if self._nodes is None:
+            self._nodes = [self.node(i) for i in range(len(self.texts))]
+        return self._nodes
+
+    @value.setter
+    def value(self, nodes: list[Node]) -> None:
+        self._nodes = nodes
+
+    def node(self, i: int) -> ScalarNode:
+        text, style = self.texts[i], self.styles[i]
+        explicit = self.tags.get(i)
+        tag = explicit or self.loader.resolve(ScalarNode, text, (style is None, style is not None))
+        mark = _Mark(self.places[2 * i], self.places[2 * i + 1])
+        node = ScalarNode(tag, text, mark, None, style=style)
+        node.explicit = explicit is not None
+        return node
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+class _Loader(_EventParser, Composer, Resolver):
+    """Events from libyaml (or PyYAML's parser), composed with a depth limit."""
+
+    # libyaml's CParser has a composer of its own, in C; these are PyYAML's, in Python.
+    check_node = Composer.check_node
+    get_node = Composer.get_node
+    get_single_node = Composer.get_single_node
+    compose_document = Composer.compose_document
+
+    def __init__(self, text: str) -> None:
+        _init_parser(self, text)
+        Composer.__init__(self)
+        Resolver.__init__(self)
         self._depth = 0
 
     def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
@@ -139,10 +266,49 @@ class _Loader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def compose_scalar_node(self, anchor):  # type: ignore[no-untyped-def]
+        explicit = self.peek_event().tag not in (None, "!")
+        node = super().compose_scalar_node(anchor)
+        node.style = node.style or None  # libyaml says '' for plain, PyYAML None
+        node.explicit = explicit
+        return node
+
+    def compose_sequence_node(self, anchor):  # type: ignore[no-untyped-def]
+        start = self.get_event()
+        tag = start.tag
+        if tag is None or tag == "!":
+            tag = self.resolve(SequenceNode, None, start.implicit)
+        row = _Scalars(self, tag, start.start_mark, start.flow_style)
+        # Plain values first, kept compactly; anything else (a nested list, an anchor,
+        # an alias) turns the row into an ordinary node and composes the rest as usual.
+        while self.check_event(ScalarEvent) and self.peek_event().anchor is None:
+            row.add(self.get_event())
+        if self.check_event(SequenceEndEvent):
+            row.end_mark = self.get_event().end_mark
+            if anchor is not None:
+                self.anchors[anchor] = row
+            return row
+        node = SequenceNode(tag, list(row.value), start.start_mark, None, flow_style=start.flow_style)
+        if anchor is not None:
+            self.anchors[anchor] = node
+        index = len(node.value)
+        while not self.check_event(SequenceEndEvent):
+            node.value.append(self.compose_node(node, index))
+            index += 1
+        node.end_mark = self.get_event().end_mark
+        return node
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """Line and column (from 1) of a character index."""
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
 
 def _compose(text: str, source: str) -> Node | None:
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)
         return loader.get_single_node()
     except _TooDeep as e:
         raise SpecError(
@@ -152,15 +318,24 @@ def _compose(text: str, source: str) -> Node | None:
             e.mark.line + 1,
             e.mark.column + 1,
         ) from None
+    except yaml.reader.ReaderError as e:
+        what = "control" if e.character < 0x20 or 0x7F <= e.character < 0xA0 else "special"
+        index = e.position if isinstance(e.position, int) else 0
+        raise SpecError(
+            f"invalid YAML: the {what} character U+{e.character:04X} is not allowed in a spec",
+            source,
+            *_position(text, min(index, len(text))),
+        ) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "invalid YAML"
         pos = (mark.line + 1, mark.column + 1) if mark else (None, None)
         raise SpecError(f"invalid YAML: {problem}", source, *pos) from None
-    except yaml.YAMLError as e:  # ReaderError: a character YAML does not allow
-        raise SpecError(f"invalid YAML: {e}", source) from None
+    except yaml.YAMLError as e:
+        raise SpecError(f"invalid YAML: {str(e).splitlines()[0]}", source) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 # ------------------------------------------------------------------------- building
@@ -182,17 +357,69 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
 
 
+# The characters of plain decimal numbers: a row of weights made only of these is read by
+# NumPy's parser at once (which refuses malformed ones such as 1e or 1.5.5); anything
+# else goes the slow way, value by value, for its message.
+_DIGITS = b"0123456789+-.eE"
+
+# YAML 1.2's other integer forms, read as YAML 1.2 reads them: 0x1F, 0o17, 0b101, and
+# digits grouped with underscores (1_000). 017 is decimal 17 (parse_number reads it),
+# and YAML 1.1's base-60 integers (1:30 for 90) are refused.
+_OTHER_INTS = re.compile(r"([-+]?)(0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+|[0-9][0-9_]*)")
+_BASES = {"0x": 16, "0o": 8, "0b": 2}
+
+
+def _other_int(text: str) -> float | None:
+    """A YAML 1.2 integer other than plain decimal, as a float; None if it is not one.
+
+    >>> _other_int("0x1F"), _other_int("0o17"), _other_int("-1_000"), _other_int("1:30")
+    (31.0, 15.0, -1000.0, None)
+    """
+    m = _OTHER_INTS.fullmatch(text.strip())
+    if m is None:
+        return None
+    sign, body = m.groups()
+    base = _BASES.get(body[:2].lower(), 10)
+    digits = body[2:] if base != 10 else body
+    digits = digits.replace("_", "")
+    if not digits:
+        return None
+    try:
+        value = float(int(digits, base))
+    except (OverflowError, ValueError):  # beyond float64, or past Python's digit limit
+        raise ValueError(f"'{text.strip()}' is too large for float64") from None
+    return -value if sign == "-" else value
+
+
 class _Builder:
-    """Walks the composed YAML nodes once, building the network or raising SpecError."""
+    """Walks the composed YAML nodes once, turning them into plain values (arrays,
+    names) for :func:`nncalc.network.build_network`, which checks every shape rule.
+
+    The builder's own checks are about the YAML: types, numbers as written, keys, files.
+    It remembers which node each part of the spec came from, so that a shape error from
+    the model points at the line and column it is about.
+    """
 
     def __init__(self, source: str, base: Path, allow_outside: bool) -> None:
         self.source = source
         self.base = base
         self.allow_outside = allow_outside
+        self.nodes: dict[tuple, Node] = {}
+        self.parsed: dict[int, np.ndarray] = {}  # rows already read, by node
 
     def error(self, node: Node, message: str) -> SpecError:
         m = node.start_mark
         return SpecError(message, self.source, m.line + 1, m.column + 1)
+
+    def placed(self, e: SpecError) -> SpecError:
+        """A model's SpecError with the position of the part of the spec it is about."""
+        field = getattr(e, "field", None)
+        if field is None or e.line is not None:
+            return e
+        while field and field not in self.nodes:
+            field = field[:-1]
+        node = self.nodes.get(field)
+        return self.error(node, e.message) if node is not None else e
 
     # -- safety: tags, recursion and expansion, before anything is built
 
@@ -201,18 +428,27 @@ class _Builder:
         sizes: dict[int, int] = {}
         active: set[int] = set()
 
+        def check_tag(node: Node, tag: str) -> None:
+            if tag not in _ALLOWED_TAGS:
+                raise self.error(
+                    node,
+                    f"YAML tag '{_short_tag(tag)}' is not allowed; a spec holds "
+                    "plain numbers, text, lists and mappings only",
+                )
+
         def size(node: Node) -> int:
             key = id(node)
             if key in sizes:
                 return sizes[key]
             if key in active:
                 raise self.error(node, "an alias refers to the list or mapping it is in")
-            if node.tag not in _ALLOWED_TAGS:
-                raise self.error(
-                    node,
-                    f"YAML tag '{_short_tag(node.tag)}' is not allowed; a spec holds "
-                    "plain numbers, text, lists and mappings only",
-                )
+            check_tag(node, node.tag)
+            if isinstance(node, _Scalars):
+                for i, tag in node.tags.items():
+                    if tag not in _ALLOWED_TAGS:
+                        check_tag(node.node(i), tag)
+                sizes[key] = len(node)
+                return len(node)
             if isinstance(node, ScalarNode):
                 return 1
             active.add(key)
@@ -264,53 +500,103 @@ class _Builder:
 
     def number(self, node: Node, what: str) -> float:
         if isinstance(node, ScalarNode) and node.tag in (_INT, _FLOAT, _STR):
-            quoted = node.tag == _STR and node.style is not None
-            if not quoted:
-                try:
-                    return parse_number(node.value)
-                except ValueError as e:
-                    problem = str(e)
-                if node.tag == _INT:  # YAML's other integer forms: 0x1F, 0o17, 1_000
-                    return float(SafeConstructor().construct_yaml_int(node))
-                raise self.error(node, f"{what} must be a number, but {problem}")
-            raise self.error(node, f"{what} must be a number, got the quoted text '{node.value}'")
+            if getattr(node, "explicit", False):
+                raise self.error(
+                    node,
+                    f"{what} must be a plain number, got '{node.value}' tagged "
+                    f"{_short_tag(node.tag)}; write the number without a tag",
+                )
+            if node.style is not None:
+                raise self.error(node, f"{what} must be a number, got the quoted text '{node.value}'")
+            try:
+                return parse_number(node.value)
+            except ValueError as e:
+                problem = str(e)
+            try:
+                value = _other_int(node.value)
+            except ValueError as e:
+                problem = str(e)
+                value = None
+            if value is not None:
+                return value
+            if ":" in node.value and node.tag == _INT:
+                problem = (
+                    f"'{node.value}' is not a number (YAML 1.1 would read it as base 60); "
+                    "write the value you mean"
+                )
+            raise self.error(node, f"{what} must be a number, but {problem}")
         raise self.error(node, f"{what} must be a number, got {_kind(node)}")
 
     def vector(self, node: Node, what: str) -> np.ndarray:
         if not isinstance(node, SequenceNode):
             raise self.error(node, f"{what} must be a list of numbers, got {_kind(node)}")
-        if not node.value:
+        if not len(node.value if not isinstance(node, _Scalars) else node):
             raise self.error(node, f"{what} is empty; expected a list of numbers")
+        fast = self.fast_numbers([node])
+        if fast is not None:
+            return fast
         return np.array([self.number(v, f"{what}[{i}]") for i, v in enumerate(node.value)])
+
+    def fast_numbers(self, rows: list[Node]) -> np.ndarray | None:
+        """All values of these rows (compact, plain, untagged, decimal and finite) at
+        once, or None when any needs the value-by-value path and its messages.
+
+        A row that aliases repeat is read once.
+        """
+        parts: list[np.ndarray] = []
+        for row in rows:
+            if not isinstance(row, _Scalars):
+                return None
+            values = self.parsed.get(id(row))
+            if values is None:
+                if row.tags or row.styles.count(None) != len(row):
+                    return None
+                try:
+                    if "".join(row.texts).encode("ascii").translate(None, _DIGITS):
+                        return None
+                    values = np.array(row.texts, dtype=np.float64)
+                except (UnicodeEncodeError, ValueError):
+                    return None
+                if not np.isfinite(values).all():
+                    return None
+                self.parsed[id(row)] = values
+            parts.append(values)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def matrix(self, node: Node, what: str) -> np.ndarray:
         example = "weights: [[0.5, -0.2, 0.8]]"
-        if not isinstance(node, SequenceNode) or not node.value:
+        if isinstance(node, _Scalars) and len(node):
+            rows: list[Node] = [node]
+        elif not isinstance(node, SequenceNode) or not node.value:
             got = "an empty list" if isinstance(node, SequenceNode) else _kind(node)
             raise self.error(
                 node, f"{what} must be a non-empty 2-D matrix (a list of rows), got {got}"
             )
-        rows = node.value
-        if not isinstance(rows[0], SequenceNode):
+        else:
+            rows = node.value
+        if not isinstance(rows[0], SequenceNode) or isinstance(node, _Scalars):
             raise self.error(
                 node,
                 f"{what} must be a 2-D matrix, a list of rows with one row per unit; "
                 f"for a single neuron write one row, like {example}",
             )
-        width = len(rows[0].value)
-        out = []
+        width = len(rows[0].value) if not isinstance(rows[0], _Scalars) else len(rows[0])
         for i, row in enumerate(rows):
             if not isinstance(row, SequenceNode):
                 raise self.error(row, f"{what} row {i + 1} must be a list of numbers, got {_kind(row)}")
-            if not row.value:
+            n = len(row) if isinstance(row, _Scalars) else len(row.value)
+            if not n:
                 raise self.error(row, f"{what} row {i + 1} is empty")
-            if len(row.value) != width:
+            if n != width:
                 raise self.error(
                     row,
-                    f"{what} row {i + 1} has {len(row.value)} values, but row 1 has {width}; "
+                    f"{what} row {i + 1} has {n} values, but row 1 has {width}; "
                     "every row needs one weight per input",
                 )
-            out.append([self.number(v, f"{what}[{i}][{j}]") for j, v in enumerate(row.value)])
+        fast = self.fast_numbers(rows)
+        if fast is not None:
+            return fast.reshape(len(rows), width)
+        out = [[self.number(v, f"{what}[{i}][{j}]") for j, v in enumerate(row.value)] for i, row in enumerate(rows)]
         return np.array(out, dtype=np.float64)
 
     # -- arrays from files
@@ -358,12 +644,6 @@ class _Builder:
             raise self.error(fields["file"], f"{what}: {label} {problem}") from None
         except OSError as e:
             raise self.error(fields["file"], f"{what}: cannot read {name}: {e.strerror or e}") from None
-        if arr.dtype.kind not in "fiu":
-            raise self.error(node, f"{what}: {label} holds {arr.dtype} values; expected real numbers")
-        arr = np.asarray(arr, dtype=np.float64)
-        if not np.isfinite(arr).all():
-            index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-            raise self.error(node, f"{what}: {label} has a value that is not finite at index {index}")
         return arr, label
 
     def resolve(self, node: Node, name: str, what: str) -> Path:
@@ -374,157 +654,125 @@ class _Builder:
             inside = not path.is_absolute() and full.resolve().is_relative_to(self.base.resolve())
             if not inside:
                 how = "is an absolute path" if path.is_absolute() else "leaves the spec's folder"
-                raise self.error(
-                    node,
-                    f"{what}: '{name}' {how}; weight files must be inside the spec's folder "
-                    "(pass --allow-outside-paths to allow it)",
-                )
+                e = self.error(node, f"{what}: '{name}' {how}; weight files must be inside the spec's folder")
+                e.hint = "outside_paths"
+                raise e
         return full
 
     # -- the network
 
-    def activation(self, node: Node, what: str) -> activations.Activation:
-        params: dict[str, float] = {}
+    def activation(self, node: Node, what: str, at: tuple) -> str | dict[str, object]:
+        """A name, or a mapping of a name and parameters; the model checks both."""
+        self.nodes[at] = node
         if isinstance(node, MappingNode):
-            allowed: tuple[str, ...] = ("name",)
-            name_node = next((v for k, v in node.value if k.value == "name"), None)
-            if name_node is None:
-                raise self.error(node, f"{what} needs a 'name', like {{name: leaky_relu, alpha: 0.1}}")
-            d = self._definition(name_node, what)
-            if not d.params:
-                extra = next((k for k, _ in node.value if k.value != "name"), None)
-                if extra is not None:
-                    raise self.error(extra, f"{what}: {d.name} takes no parameters")
-            fields = self.mapping(node, f"{what} '{d.name}'", allowed + tuple(d.params))
-            for key in d.params:
-                if key in fields:
-                    params[key] = self.number(fields[key], f"{what} parameter '{key}'")
-            act = activations.get(d.name, **params)
-            problem = d.check(**act.kwargs) if d.check else None
-            if problem:
-                raise self.error(node, f"{what} '{d.name}': {problem}")
-            return act
-        d = self._definition(node, what)
-        return activations.get(d.name)
+            spec: dict[str, object] = {}
+            for knode, vnode in node.value:
+                key = knode.value if isinstance(knode, ScalarNode) else None
+                if not isinstance(key, str):
+                    raise self.error(knode, f"{what}: keys must be text, got {_kind(knode)}")
+                if key in spec:
+                    raise self.error(knode, f"duplicate key '{key}' in {what}")
+                if key == "name":
+                    spec[key] = self.text(vnode, f"{what} name").strip()
+                    self.nodes[at + ("name",)] = vnode
+                else:
+                    spec[key] = self.number(vnode, f"{what} parameter '{key}'")
+                    self.nodes[at + (key,)] = knode
+            return spec
+        return self.text(node, f"{what} name").strip()
 
-    def _definition(self, node: Node, what: str) -> activations.ActivationDef:
-        name = self.text(node, f"{what} name").strip()
-        d = activations.REGISTRY.get(name)
-        if d is None:
-            hint = difflib.get_close_matches(name.lower(), activations.REGISTRY, n=1)
-            suggest = f"did you mean '{hint[0]}'? " if hint else ""
-            raise self.error(
-                node,
-                f"unknown activation '{name}'; {suggest}known: {activations.known_names()}",
-            )
-        return d
-
-    def layer(self, node: Node, index: int, prev: Layer | None) -> Layer:
+    def layer(self, node: Node, index: int) -> dict[str, object]:
+        at = ("layers", index - 1)
+        self.nodes[at] = node
         where = f"layer {index}"
         fields = self.mapping(node, where, LAYER_KEYS)
-        name = self.text(fields["name"], f"{where} name") if "name" in fields else f"layer{index}"
-        what = f"layer '{name}'"
-        if "weights" not in fields:
-            raise self.error(node, f"{what} has no 'weights'; expected a matrix with one row per unit")
-        wnode = fields["weights"]
-        weights_from = None
-        if isinstance(wnode, MappingNode):
-            W, weights_from = self.array_file(wnode, f"{what} weights")
-            if W.ndim != 2:
-                raise self.error(
-                    wnode,
-                    f"{what}: weights from {weights_from} have shape {W.shape}; "
-                    "expected a 2-D matrix (units × inputs)",
-                )
-        else:
-            W = self.matrix(wnode, f"{what} weights")
-        whose = f"weights from {weights_from}" if weights_from else "weights"
-        if prev is not None and W.shape[1] != prev.nout:
-            raise self.error(
-                wnode,
-                f"{what}: {whose} have {W.shape[1]} column{'s' if W.shape[1] != 1 else ''}, "
-                f"but layer '{prev.name}' has {prev.nout} unit{'s' if prev.nout != 1 else ''}; "
-                "expected one column per unit of the layer before",
-            )
-        has_bias = "bias" in fields
-        b = np.zeros(W.shape[0])
-        bias_from = None
-        if has_bias:
-            bnode = fields["bias"]
-            if isinstance(bnode, MappingNode):
-                b, bias_from = self.array_file(bnode, f"{what} bias")
-                if b.ndim == 2 and 1 in b.shape:  # one row or one column of a CSV file
-                    b = b.reshape(-1)
-                if b.ndim != 1:
-                    raise self.error(bnode, f"{what}: bias from {bias_from} has shape {b.shape}; expected a vector")
-            elif isinstance(bnode, ScalarNode) and W.shape[0] == 1:
-                b = np.array([self.number(bnode, f"{what} bias")])
+        spec: dict[str, object] = {}
+        if "name" in fields:
+            spec["name"] = self.text(fields["name"], f"{where} name")
+            self.nodes[at + ("name",)] = fields["name"]
+        what = f"layer '{spec.get('name', f'layer{index}')}'"
+        if "weights" in fields:
+            wnode = fields["weights"]
+            self.nodes[at + ("weights",)] = wnode
+            if isinstance(wnode, MappingNode):
+                spec["weights"], spec["weights_from"] = self.array_file(wnode, f"{what} weights")
             else:
-                b = self.vector(bnode, f"{what} bias")
-            if b.shape[0] != W.shape[0]:
-                has = f"bias from {bias_from} has" if bias_from else "bias has"
-                raise self.error(
-                    bnode,
-                    f"{what}: {has} {b.shape[0]} value{'s' if b.shape[0] != 1 else ''}, "
-                    f"but {whose} have {W.shape[0]} row{'s' if W.shape[0] != 1 else ''}; "
-                    "expected one bias per unit",
-                )
-        act = (
-            self.activation(fields["activation"], f"{what} activation")
-            if "activation" in fields
-            else activations.get("linear")
-        )
-        return Layer(name, frozen(W), frozen(b), act, has_bias, weights_from, bias_from)
+                spec["weights"] = self.matrix(wnode, f"{what} weights")
+        if "bias" in fields:
+            bnode = fields["bias"]
+            self.nodes[at + ("bias",)] = bnode
+            if isinstance(bnode, MappingNode):
+                spec["bias"], spec["bias_from"] = self.array_file(bnode, f"{what} bias")
+            elif isinstance(bnode, ScalarNode) and np.shape(spec.get("weights"))[:1] == (1,):
+                spec["bias"] = [self.number(bnode, f"{what} bias")]
+            else:
+                spec["bias"] = self.vector(bnode, f"{what} bias")
+        if "activation" in fields:
+            spec["activation"] = self.activation(fields["activation"], f"{what} activation", at + ("activation",))
+        return spec
 
     def network(self, root: Node | None) -> Network:
         if root is None:
             raise SpecError("the spec is empty; expected a mapping with 'layers'", self.source)
         self.measure(root)
         fields = self.mapping(root, "the spec", TOP_KEYS)
+        self.nodes[()] = root
         if "layers" not in fields:
             raise self.error(root, "the spec has no 'layers'; expected a list of layers")
         lnode = fields["layers"]
+        self.nodes[("layers",)] = lnode
         if not isinstance(lnode, SequenceNode) or not lnode.value:
             got = "an empty list" if isinstance(lnode, SequenceNode) else _kind(lnode)
             raise self.error(lnode, f"'layers' must be a non-empty list of layers, got {got}")
-        layers: list[Layer] = []
-        seen: dict[str, Node] = {}
-        for i, node in enumerate(lnode.value, 1):
-            layer = self.layer(node, i, layers[-1] if layers else None)
-            if layer.name in seen:
-                raise self.error(node, f"layer name '{layer.name}' is used twice; names must be unique")
-            seen[layer.name] = node
-            layers.append(layer)
-        net = Network(
-            tuple(layers),
-            name=self.text(fields["name"], "name") if "name" in fields else None,
-            description=(
-                self.text(fields["description"], "description") if "description" in fields else None
-            ),
-            source=self.source,
-        )
-        if "input" in fields:
-            net = replace(net, input=frozen(self.inputs(fields["input"], net)))
+        top: dict[str, str] = {}
+        for key in ("name", "description"):
+            if key in fields:
+                top[key] = self.text(fields[key], key)
+                self.nodes[(key,)] = fields[key]
+        try:
+            # Layer by layer, so a spec's first mistake is the one reported.
+            layers: list[Layer] = []
+            for i, node in enumerate(lnode.value, 1):
+                spec = self.layer(node, i)
+                layer = build_layer(spec, i, layers[-1] if layers else None, self.source)
+                if any(layer.name == other.name for other in layers):
+                    raise self.error(node, f"layer name '{layer.name}' is used twice; names must be unique")
+                layers.append(layer)
+            net = build_network(layers, **top, source=self.source)
+        except SpecError as e:
+            raise self.placed(e) from None
+        for key, what, width in (("input", "input", net.nin), ("target", "target", net.nout)):
+            if key in fields:
+                rows = self.rows(fields[key], what, width, net)
+                net = replace(net, **{key: frozen(rows)})
+        if net.input is not None and net.target is not None and len(net.target) != len(net.input):
+            raise self.error(
+                fields["target"],
+                f"target has {len(net.target)} rows, but input has {len(net.input)}; "
+                "give one target per input",
+            )
         return net
 
-    def inputs(self, node: Node, net: Network) -> np.ndarray:
-        """``input: [1, 2]`` (one input) or ``input: [[1, 2], [3, 4]]`` (a batch)."""
+    def rows(self, node: Node, what: str, width: int, net: Network) -> np.ndarray:
+        """``input: [1, 2]`` (one input) or ``input: [[1, 2], [3, 4]]`` (a batch); the
+        same for ``target``, whose rows have one value per output unit."""
         rows = (
             node.value
-            if isinstance(node, SequenceNode) and node.value and isinstance(node.value[0], SequenceNode)
+            if isinstance(node, SequenceNode)
+            and not isinstance(node, _Scalars)
+            and node.value
+            and isinstance(node.value[0], SequenceNode)
             else [node]
         )
         out = []
         for i, row in enumerate(rows):
-            what = "input" if len(rows) == 1 else f"input {i + 1}"
-            vec = self.vector(row, what)
-            try:
-                check_length(len(vec), net, what)
-            except InputError as e:
-                raise self.error(row, e.message) from None
+            name = what if len(rows) == 1 else f"{what} {i + 1}"
+            vec = self.vector(row, name)
+            problem = length_problem(len(vec), net, name, output=what == "target")
+            if problem:
+                raise self.error(row, problem)
             out.append(vec)
         return np.array(out)
-
 
 def json_schema() -> dict:
     """A JSON Schema (draft 2020-12) of the spec format, from the loader's own tables.
@@ -566,6 +814,7 @@ def json_schema() -> dict:
         "name": text,
         "description": text,
         "input": {"oneOf": [{"$ref": "#/$defs/vector"}, {"$ref": "#/$defs/matrix"}]},
+        "target": {"oneOf": [{"$ref": "#/$defs/vector"}, {"$ref": "#/$defs/matrix"}]},
         "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}, "minItems": 1},
     }
     return {

@@ -68,3 +68,17 @@ def assert_golden(name: str, text: str, update: bool) -> None:
             difflib.unified_diff(expected.splitlines(True), text.splitlines(True), "golden", "now")
         )
         pytest.fail(f"{name} differs (run pytest --update-golden to accept):\n{diff}")
+
+
+def assert_one_error(result, *fragments: str) -> str:
+    """The promise for bad input: exit 1, nothing on stdout, one ``error:`` line on
+    stderr holding each fragment, no traceback. Returns that line."""
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+    return lines[0]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.reference import REFERENCE
-from tests.test_errors import assert_one_error
+from tests.conftest import assert_one_error
 
 
 def test_table_has_the_seeds_content(run):

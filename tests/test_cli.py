@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -125,11 +126,20 @@ def test_version(run):
     assert result.stdout.strip() == f"nncalc {__version__}"
 
 
-@pytest.mark.parametrize("command", ["forward", "collapse", "activations", "validate", "examples"])
+@pytest.mark.parametrize("command", ["forward", "collapse", "activations", "validate", "examples", "graph", "init", "schema"])
 def test_help_has_examples(run, command):
     result = run(command, "--help")
     assert result.exit_code == 0
-    assert "Examples" in result.stdout and f"nncalc {command}" in result.stdout.replace("nncalc forward neuron", "nncalc examples")
+    # The examples section, not the usage line, names the command.
+    _, examples = result.stdout.split("Examples:", 1)
+    assert f"nncalc {command}" in examples
+
+
+def entry_point() -> str:
+    """The installed ``nncalc`` script, beside this Python (as pip installs it)."""
+    exe = shutil.which("nncalc", path=str(Path(sys.executable).parent))
+    assert exe is not None, f"no nncalc script beside {sys.executable}: install with pip install -e ."
+    return exe
 
 
 def test_no_arguments_shows_help(run):
@@ -160,9 +170,7 @@ def test_python_dash_m():
 
 
 def test_installed_entry_point():
-    exe = shutil.which("nncalc")
-    if exe is None:
-        pytest.skip("nncalc is not installed on PATH")
+    exe = entry_point()
     out = subprocess.run([exe, "forward", "two-layer", "--json"], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout)["output"] == [0.28]
     bad = subprocess.run([exe, "forward", "two-layer", "-i", "x"], capture_output=True, text=True)
@@ -171,9 +179,7 @@ def test_installed_entry_point():
 
 
 def test_closed_pipe_is_quiet():
-    exe = shutil.which("nncalc")
-    if exe is None:
-        pytest.skip("nncalc is not installed on PATH")
+    exe = entry_point()
     args = " ".join(f"-i {i},{i}" for i in range(3000))
     proc = subprocess.run(f"{exe} forward two-layer --json {args} | head -n 1", shell=True, capture_output=True, text=True)
     assert proc.stdout.count("\n") == 1

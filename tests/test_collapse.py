@@ -13,11 +13,11 @@ from functools import reduce
 import numpy as np
 import pytest
 
-from nncalc.collapse import WITNESS_RELATIVE_GAP
+from nncalc.collapsing import WITNESS_RELATIVE_GAP
 from nncalc.engine import forward
 from nncalc.spec import load_spec
 from tests.conftest import assert_golden
-from tests.test_errors import assert_one_error
+from tests.conftest import assert_one_error
 
 
 def spec_text(layers, input=None) -> str:

@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-
-def assert_one_error(result, *fragments: str) -> str:
-    assert result.exit_code == 1, result.output
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
-    return lines[0]
+from tests.conftest import assert_one_error  # noqa: F401  (other modules import it from here too)
 
 
 BAD_SPECS = [
@@ -56,7 +46,7 @@ BAD_SPECS = [
     ("activation not text", "layers:\n  - weights: [[1]]\n    activation: [relu]\n", "3:17", "activation name must be text"),
     ("activation mapping without name", "layers:\n  - weights: [[1]]\n    activation: {alpha: 1}\n", "3:17", "needs a 'name'"),
     ("bad activation parameter", "layers:\n  - weights: [[1]]\n    activation: {name: leaky_relu, alpha: x}\n", "3:43", "parameter 'alpha' must be a number"),
-    ("unknown activation parameter", "layers:\n  - weights: [[1]]\n    activation: {name: leaky_relu, slope: 1}\n", "3:36", "unknown key 'slope'"),
+    ("unknown activation parameter", "layers:\n  - weights: [[1]]\n    activation: {name: leaky_relu, slope: 1}\n", "3:36", "unknown parameter 'slope'"),
     ("hard_tanh bounds reversed", "layers:\n  - weights: [[1]]\n    activation: {name: hard_tanh, min_val: 1, max_val: -1}\n", "3:17", "min_val (1) must be less than max_val (-1)"),
     ("softplus beta zero", "layers:\n  - weights: [[1]]\n    activation: {name: softplus, beta: 0}\n", "3:17", "beta must not be 0"),
     ("parameter for relu", "layers:\n  - weights: [[1]]\n    activation: {name: relu, alpha: 1}\n", "3:30", "relu takes no parameters"),

@@ -82,9 +82,9 @@ def test_dot_is_accepted_by_graphviz(run, spec_file, tmp_path, name):
     "args",
     [
         ["2,3,1"],
-        ["2,3,1", "--activation", "relu", "--output", "linear", "--seed", "0"],
-        ["4,8,8,3", "--activation", "tanh", "--output", "softmax", "--init", "xavier", "--seed", "1"],
-        ["3,5,2", "--init", "uniform", "--activation", "gelu", "--seed", "2"],
+        ["2,3,1", "--hidden-activation", "relu", "--output-activation", "linear", "--seed", "0"],
+        ["4,8,8,3", "--hidden-activation", "tanh", "--output-activation", "softmax", "--init", "xavier", "--seed", "1"],
+        ["3,5,2", "--init", "uniform", "--hidden-activation", "gelu", "--seed", "2"],
         ["2,2", "--init", "zeros"],
     ],
 )
@@ -121,7 +121,7 @@ def test_initialisers_have_their_spread(run):
 
 def test_default_initialiser_follows_the_activation(run):
     assert "He-normal" in run("init", "2,3,1").stdout
-    assert "Xavier-normal" in run("init", "2,3,1", "--activation", "tanh").stdout
+    assert "Xavier-normal" in run("init", "2,3,1", "--hidden-activation", "tanh").stdout
 
 
 def test_seed_makes_it_reproducible(run):
@@ -133,11 +133,11 @@ def test_seed_makes_it_reproducible(run):
     "args, message",
     [
         (["2,x"], "'x' is not a whole number"),
-        (["2,0,1"], "'0' is not a whole number of units, 1 or more"),
+        (["2,0,1"], "'0' is not a whole number of units from 1"),
         (["3"], "give at least two sizes"),
-        (["2,2", "--activation", "rleu"], "--activation 'rleu': unknown activation"),
+        (["2,2", "--hidden-activation", "rleu"], "--hidden-activation 'rleu': unknown activation"),
         (["2,2", "--init", "kaiming"], "--init 'kaiming': expected one of he, xavier, uniform, zeros"),
-        (["1000,1000,10"], "init writes at most 1,000,000"),
+        (["1000,1000,10"], "at most 1,000,000 are written into YAML"),
     ],
 )
 def test_init_errors(run, args, message):
@@ -162,7 +162,7 @@ def test_schema_accepts_every_bundled_example(schema):
 
 
 def test_schema_accepts_what_init_writes_and_files(schema, run):
-    assert not list(schema.iter_errors(yaml.safe_load(run("init", "3,4,2", "--output", "softmax").stdout)))
+    assert not list(schema.iter_errors(yaml.safe_load(run("init", "3,4,2", "--output-activation", "softmax").stdout)))
     spec = {"layers": [{"weights": {"file": "w.npy"}, "bias": {"file": "m.npz", "key": "b"},
                         "activation": {"name": "leaky_relu", "alpha": 0.2}}]}
     assert not list(schema.iter_errors(spec))

@@ -15,7 +15,7 @@ from nncalc.network import Layer, Network
 
 if TYPE_CHECKING:
     from nncalc.activations import ActivationDef, Saturation
-    from nncalc.collapse import Check, Collapse, WitnessSearch
+    from nncalc.collapsing import Check, Collapse, WitnessSearch
     from nncalc.engine import Trace
 
 

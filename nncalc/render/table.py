@@ -17,7 +17,7 @@ from nncalc.network import Network
 
 if TYPE_CHECKING:
     from nncalc.activations import ActivationDef, Saturation
-    from nncalc.collapse import Check, Collapse, Product, WitnessSearch
+    from nncalc.collapsing import Check, Collapse, Product, WitnessSearch
     from nncalc.engine import Trace
 from nncalc.render.numbers import SMALL, fmt, shown_units, vector, weighted_sum
 

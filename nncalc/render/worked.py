@@ -15,7 +15,7 @@ from nncalc.render.numbers import SMALL, fmt, shown_units, weighted_sum
 
 if TYPE_CHECKING:
     from nncalc.activations import Activation
-    from nncalc.collapse import Check, Collapse, Product, WitnessSearch
+    from nncalc.collapsing import Check, Collapse, Product, WitnessSearch
     from nncalc.engine import Trace
     from nncalc.network import Layer, Network
 

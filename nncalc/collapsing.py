@@ -76,9 +76,19 @@ def collapse(net: Network) -> Collapse:
         W, b, steps, names = first.W, first.b, [], [first.name]
         for k in group[1:]:
             layer = net.layers[k]
-            product = layer.W @ W
+            with np.errstate(all="ignore"):  # overflow is reported below, by layer and unit
+                product = layer.W @ W
+                b = layer.W @ b + layer.b
+            for what, values in (("W' = " + layer.name + "·W", product), ("b'", b)):
+                if not np.isfinite(values).all():
+                    unit = int(np.argwhere(~np.isfinite(values))[0][0]) + 1
+                    raise ComputeError(
+                        f"layer '{'+'.join([*names, layer.name])}', unit {unit}: {what} overflows "
+                        "float64; the weights are too large to collapse",
+                        source=net.source,
+                    )
             steps.append(Product(layer.W, W, product, layer.name, "·".join(reversed(names))))
-            W, b = product, layer.W @ b + layer.b
+            W = product
             names.append(layer.name)
         layers.append(
             Layer(
@@ -163,10 +173,16 @@ PAIRS_PER_SCALE = 512
 
 
 def _gaps(net: Network, x1: np.ndarray, x2: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Per pair: f(midpoint), average of outputs, and the relative gap between them."""
-    mid = forward(net, (x1 + x2) / 2).output
-    avg = (forward(net, x1).output + forward(net, x2).output) / 2
-    gap = np.abs(mid - avg).max(axis=1)
+    """Per pair: f(midpoint), average of outputs, and the relative gap between them.
+
+    Raises ComputeError when the points are too far out to compute with.
+    """
+    with np.errstate(all="ignore"):
+        mid = forward(net, x1 / 2 + x2 / 2).output
+        avg = forward(net, x1).output / 2 + forward(net, x2).output / 2
+        gap = np.abs(mid - avg).max(axis=1)
+    if not np.isfinite(gap).all():
+        raise ComputeError("the outputs' difference overflows float64", source=net.source)
     size = np.maximum(np.abs(mid).max(axis=1), np.abs(avg).max(axis=1))
     # gap <= 2 * size, so a zero size means a zero gap: the floor only avoids 0 / 0.
     return mid, avg, gap / np.maximum(size, np.finfo(np.float64).tiny)
@@ -191,10 +207,14 @@ def find_witness(net: Network, x0: np.ndarray, seed: int = 0) -> WitnessSearch:
     base = max(1.0, float(np.abs(x0).max()))
     tried = 0
     for i, scale in enumerate(SEARCH_SCALES):
-        d = rng.normal(size=(PAIRS_PER_SCALE, x0.size)) * scale * base
-        # Also shift the centre, so a network that is linear near x0 can still show a kink.
-        centre = x0 + rng.normal(size=(PAIRS_PER_SCALE, x0.size)) * scale * base
-        x1, x2 = centre + d, centre - d
+        try:
+            with np.errstate(all="raise"):
+                d = rng.normal(size=(PAIRS_PER_SCALE, x0.size)) * scale * base
+                # Also shift the centre, so a network that is linear near x0 can show a kink.
+                centre = x0 + rng.normal(size=(PAIRS_PER_SCALE, x0.size)) * scale * base
+                x1, x2 = centre + d, centre - d
+        except FloatingPointError:  # points this far out leave float64: the search ends
+            return WitnessSearch(None, tried, SEARCH_SCALES[:i])
         try:
             _, _, rel = _gaps(net, x1, x2)
         except ComputeError:  # points this far out overflow: the search ends here
@@ -209,3 +229,70 @@ def find_witness(net: Network, x0: np.ndarray, seed: int = 0) -> WitnessSearch:
             m, v, _ = _gaps(net, a[None], b[None])
             return WitnessSearch(Witness(a, b, m[0], v[0]), tried, SEARCH_SCALES[: i + 1])
     return WitnessSearch(None, tried, SEARCH_SCALES)
+
+
+# ------------------------------------------------------------------------------ result
+
+
+@dataclass(frozen=True, repr=False)
+class Result:
+    """What ``nncalc collapse`` computes: the collapse, the check of both paths on one
+    input, and (when the network does not collapse) the search for a witness.
+
+    >>> import nncalc
+    >>> r = nncalc.collapse(nncalc.load("linear-stack"))
+    >>> r
+    <Collapse linear stack: 2 linear layers = 1 linear layer (2×2)>
+    >>> r.reduced.layers[0].W.tolist()
+    [[-2.5, -3.0], [3.0, 5.0]]
+    """
+
+    collapse: Collapse
+    check: Check
+    search: WitnessSearch | None
+
+    @property
+    def reduced(self) -> Network:
+        return self.collapse.reduced
+
+    @property
+    def collapsible(self) -> bool:
+        return self.collapse.collapsible
+
+    @property
+    def witness(self) -> Witness | None:
+        return self.search.witness if self.search is not None else None
+
+    def __repr__(self) -> str:
+        c = self.collapse
+        name = c.original.name or c.original.source
+        if c.collapsible:
+            W = c.reduced.layers[0].W
+            n = len(c.original.layers)
+            verdict = f"{n} linear layer{'s' if n != 1 else ''} = 1 linear layer ({W.shape[0]}×{W.shape[1]})"
+        else:
+            verdict = f"not linear ({', '.join(c.blocking)})"
+            if self.witness is not None:
+                verdict += ", witness found"
+        return f"<Collapse {name}: {verdict}>"
+
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
+        from nncalc.render.notebook import collapse_bundle
+
+        return collapse_bundle(self)
+
+
+def analyse(net: Network, x: np.ndarray | None = None, seed: int = 0) -> Result:
+    """Collapse ``net``, check both paths on ``x`` (default: the spec's first input, else
+    all ones), and look for a witness when the network is not linear."""
+    if x is None:
+        x = net.input[0] if net.input is not None else np.ones(net.nin)
+    x = net._batch(x)
+    if len(x) != 1:
+        from nncalc.errors import InputError
+
+        raise InputError(f"collapse checks one input at a time; got {len(x)}")
+    c = collapse(net)
+    chk = check(c, x[0])
+    search = None if c.collapsible else find_witness(net, x[0], seed=seed)
+    return Result(c, chk, search)

@@ -1,0 +1,274 @@
+"""What every command shares: the Typer app, the output options (defined once), loading
+a network, writing results, and turning an :class:`NncalcError` into one stderr line.
+
+Commands parse arguments, call the library and a renderer; nothing here computes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Iterator, List, Optional
+
+import click
+import typer
+import typer.core
+
+from nncalc import __version__
+from nncalc.errors import InputError, NncalcError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from nncalc.network import Network
+
+
+class Command(typer.core.TyperCommand):
+    """Typer's command, with usage written the usual way: ``SPEC``, not ``{SPEC}``."""
+
+    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+        return [p.replace("{", "").replace("}", "") for p in super().collect_usage_pieces(ctx)]
+
+
+app = typer.Typer(
+    name="nncalc",
+    help=(
+        "A calculator for neural-network forward passes: every weighted sum and "
+        "activation, worked out step by step.\n\n"
+        "Try 'nncalc forward two-layer', or 'nncalc examples' for the bundled networks."
+    ),
+    # Plain Click help: it wraps at word boundaries, prints [plot] as written, and keeps
+    # Rich (and its Markdown and syntax-highlighting modules) off the start-up path.
+    rich_markup_mode=None,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def command(*examples: str, **kwargs: Any):  # type: ignore[no-untyped-def]
+    """Register a command with an Examples section in its help."""
+    epilog = "Examples:\n\n\b\n" + "\n".join(f"  {e}" for e in examples) if examples else None
+    return app.command(cls=Command, epilog=epilog, **kwargs)
+
+
+# ------------------------------------------------------------------ shared options
+
+
+def format_option(formats: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """A command's --format option; the first of its formats is the default."""
+    return Annotated[
+        Optional[str],
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help=f"Output format: {', '.join(formats)} (default: {formats[0]}).",
+            show_default=False,
+        ),
+    ]
+
+
+def json_option(what: str = "Print JSON instead of tables.") -> Any:
+    return Annotated[bool, typer.Option("--json", help=f"{what} Short for --format json.")]
+
+
+CsvOption = Annotated[
+    bool,
+    typer.Option("--csv", help="Print CSV: the outputs only, one row per input, with a header line. Short for --format csv."),
+]
+PrecisionOption = Annotated[
+    int,
+    typer.Option(min=1, max=17, metavar="DIGITS", help="Significant digits shown in tables (JSON and CSV always have full precision)."),
+]
+AllowOutsideOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-outside-paths",
+        help="Let a spec read weight files outside its own folder (absolute paths, '..').",
+    ),
+]
+SpecArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="SPEC",
+        help="A spec file (YAML or JSON), '-' for standard input, or a bundled example's name.",
+        show_default=False,
+    ),
+]
+SeedOption = Annotated[int, typer.Option(min=0, metavar="N", help="Seed of the random search (same seed, same result).")]
+
+
+def input_option(help: str) -> Any:
+    return typer.Option("--input", "-i", metavar="VECTOR", help=help, show_default=False)
+
+
+InputsOption = Annotated[
+    Optional[List[str]],
+    typer.Option(
+        "--inputs",
+        metavar="FILE",
+        help="A file of inputs, one per row: CSV, TSV, .npy, JSON or NDJSON; '-' reads standard input. Repeatable.",
+        show_default=False,
+    ),
+]
+InputFormatOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--input-format",
+        metavar="FORMAT",
+        help="The format of --inputs files: csv, tsv, npy, json or ndjson (default: from the suffix, else the content).",
+        show_default=False,
+    ),
+]
+
+
+def choose_format(chosen: str | None, formats: tuple[str, ...], json: bool = False, csv: bool = False) -> str:
+    """The format asked for by --format or by its short forms --json and --csv."""
+    short = [name for name, on in (("json", json), ("csv", csv)) if on]
+    if len(short) > 1:
+        raise InputError("choose one of --json and --csv")
+    if chosen is not None and short and chosen != short[0]:
+        raise InputError(f"--format {chosen} and --{short[0]} ask for different formats")
+    fmt = chosen or (short[0] if short else formats[0])
+    if fmt not in formats:
+        hint = difflib.get_close_matches(fmt, formats, n=1)
+        suggest = f"did you mean '{hint[0]}'? " if hint else ""
+        raise InputError(f"--format '{fmt}': {suggest}expected one of {', '.join(formats)}")
+    return fmt
+
+
+# ------------------------------------------------------------------ errors
+
+
+# What the command line adds to a library message that names a remedy (the library
+# never names a flag).
+HINTS = {
+    "outside_paths": "pass --allow-outside-paths to allow it",
+}
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Turn an NncalcError into ``error: ...`` on stderr and exit status 1."""
+    try:
+        yield
+    except NncalcError as e:
+        hint = HINTS.get(getattr(e, "hint", None) or "")
+        typer.secho("error: ", fg="red", bold=True, err=True, nl=False)
+        typer.echo(f"{e} ({hint})" if hint else str(e), err=True)
+        raise typer.Exit(1) from None
+
+
+# ------------------------------------------------------------------ loading
+
+
+def load_network(spec: str, allow_outside: bool = False) -> Network:
+    """The network SPEC names: a file, ``-`` or a bundled example."""
+    import nncalc
+
+    return nncalc.load(spec, allow_outside=allow_outside)
+
+
+def inputs(net: Network, given: list[str] | None) -> Any:
+    """The --input vectors as a batch, else the spec's own input, else an error saying
+    how to give one."""
+    import numpy as np
+
+    from nncalc.inputs import parse_vector
+
+    if given:
+        return np.stack([parse_vector(v, net) for v in given])
+    if net.input is not None:
+        return net.input
+    raise InputError(
+        f"no input given: pass --input with {net.nin} numbers "
+        f"(like --input {','.join(['1'] * net.nin)}) or add 'input:' to the spec",
+        source=net.source,
+    )
+
+
+# ------------------------------------------------------------------ writing
+
+
+def console() -> Console:
+    from rich.console import Console
+
+    return Console()
+
+
+def write_json(record: object) -> None:
+    """One JSON document on stdout."""
+    from nncalc.render.data import dumps
+
+    sys.stdout.write(dumps(record) + "\n")
+
+
+def write_document(doc: list, fmt: str) -> None:  # type: ignore[type-arg]
+    from nncalc.render.document import to_latex, to_markdown
+
+    sys.stdout.write(to_markdown(doc) if fmt == "markdown" else to_latex(doc))
+
+
+def write_file(path: Path, text: str) -> None:
+    try:
+        path.write_text(text)
+    except OSError as e:
+        raise NncalcError(f"cannot write the file: {e.strerror}", source=str(path)) from None
+
+
+# ------------------------------------------------------------------ the entry point
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nncalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        Optional[bool],
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = None,
+) -> None:
+    pass
+
+
+def _can_encode(stream: Any, text: str) -> bool:
+    try:
+        text.encode(getattr(stream, "encoding", None) or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def main() -> None:
+    """Entry point of the ``nncalc`` command."""
+    # A terminal that cannot show every character (latin-1, a C locale) gets escapes
+    # (\u2192) instead of a crash; JSON stays valid, as \uXXXX is JSON's own escape.
+    for stream in (sys.stdout, sys.stderr):
+        if not _can_encode(stream, "→σ…") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        code: Any = 0
+        try:
+            app()
+        except SystemExit as e:
+            code = e.code
+        sys.stdout.flush()  # here, not at exit, so a full disk is reported like any error
+    except BrokenPipeError:
+        # The reader went away (`nncalc ... | head`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
+    except OSError as e:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.stderr.write(f"error: cannot write the output: {e.strerror or e}\n")
+        sys.exit(1)
+    sys.exit(code)

@@ -1,0 +1,141 @@
+"""``nncalc forward``: every z = Wx + b and a = σ(z), as tables, documents or data."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated, Callable, Iterator, List, Optional
+
+import typer
+
+from nncalc.cli.common import (
+    AllowOutsideOption,
+    CsvOption,
+    InputFormatOption,
+    InputsOption,
+    PrecisionOption,
+    SpecArgument,
+    choose_format,
+    command,
+    console,
+    format_option,
+    input_option,
+    inputs,
+    json_option,
+    load_network,
+    reported,
+    write_document,
+)
+from nncalc.errors import InputError
+from nncalc.inputs import FORMATS
+
+if TYPE_CHECKING:
+    import numpy as np
+
+FORMATS_OUT = ("table", "json", "csv", "markdown", "latex")
+
+
+@command(
+    "nncalc forward two-layer",
+    "nncalc forward net.yaml --input 1,2 --input -3,4",
+    "nncalc forward net.yaml --input 1,2 --json | jq '.output'",
+    "nncalc forward net.yaml --inputs data.csv --csv > outputs.csv",
+    "nncalc forward two-layer --format markdown > example2.md",
+    "cat net.yaml | nncalc forward - --input 1,2",
+)
+def forward(
+    spec: SpecArgument,
+    input: Annotated[
+        Optional[List[str]],
+        input_option("An input vector, like 1,2 (overrides the spec's input). Repeat for a batch."),
+    ] = None,
+    inputs_: InputsOption = None,
+    input_format: InputFormatOption = None,
+    format: format_option(FORMATS_OUT) = None,
+    json: json_option("Print JSON: one object per input and line, with every layer's z and a.") = False,
+    csv: CsvOption = False,
+    no_header: Annotated[bool, typer.Option("--no-header", help="With --csv: no header line.")] = False,
+    outputs_only: Annotated[
+        bool, typer.Option("--outputs-only", help="With --json: only each input and output, not every layer.")
+    ] = False,
+    precision: PrecisionOption = 10,
+    all_units: Annotated[
+        bool, typer.Option("--all", help="Show every unit and value of large layers (over 32 are shortened).")
+    ] = False,
+    allow_outside_paths: AllowOutsideOption = False,
+) -> None:
+    """Run a forward pass and show every z = Wx + b and a = σ(z), term by term.
+
+    Inputs come from --input, --inputs files, or the spec's own input. Tables and
+    worked examples (--format markdown or latex) show the first few inputs of a large
+    batch; --json (one object per line) and --csv stream every input with flat memory.
+    """
+    from nncalc.batches import batches, first_inputs
+
+    with reported():
+        fmt = choose_format(format, FORMATS_OUT, json=json, csv=csv)
+        for flag, given, needs in (("--no-header", no_header, "csv"), ("--outputs-only", outputs_only, "json")):
+            if given and fmt != needs:
+                raise InputError(f"{flag} goes with --{needs} (the output here is {fmt})")
+        if input_format is not None and input_format not in FORMATS:
+            raise InputError(f"--input-format '{input_format}': expected one of {', '.join(FORMATS)}")
+        files = inputs_ or []
+        if spec == "-" and "-" in files:
+            raise InputError("standard input can hold the spec or the inputs, not both")
+        if files.count("-") > 1:
+            raise InputError("--inputs - is given twice; standard input can be read once")
+        net = load_network(spec, allow_outside_paths)
+        vectors = inputs(net, input) if input or not files else None
+        chunks = batches(net, vectors, files, input_format)
+        if fmt == "csv":
+            from nncalc.engine import predict
+            from nncalc.render.data import csv_header, csv_rows
+
+            _stream(chunks, lambda x, first: csv_rows(predict(net, x, first)), "" if no_header else csv_header(net))
+        elif fmt == "json" and outputs_only:
+            from nncalc.engine import predict
+            from nncalc.render.data import outputs_only_lines
+
+            _stream(chunks, lambda x, first: outputs_only_lines(x, predict(net, x, first)))
+        elif fmt == "json":
+            from nncalc.engine import forward as run
+            from nncalc.render.data import trace_lines
+
+            _stream(chunks, lambda x, first: trace_lines(net, run(net, x, first)))
+        else:
+            from nncalc.engine import forward as run
+
+            shown, total = first_inputs(chunks)
+            trace = run(net, shown)
+            if fmt == "table":
+                from nncalc.render.table import forward_tables
+
+                out = console()
+                forward_tables(out, net, trace, precision=precision, show_all=all_units, total=total)
+                if total > len(shown):
+                    out.print(
+                        f"\n… and {total - len(shown):,} more inputs, not shown as tables: "
+                        "--csv or --json print every output.",
+                        markup=False,
+                        highlight=False,
+                    )
+            else:
+                from nncalc.render.worked import forward_doc
+
+                write_document(forward_doc(net, trace, precision, all_units, total), fmt)
+
+
+def _stream(chunks: Iterator[np.ndarray], render: Callable[[np.ndarray, int], str], header: str = "") -> None:
+    """Write each chunk as soon as it is computed, so memory stays flat.
+
+    The header goes out with the first rows, so input that is bad from its first row
+    leaves stdout empty.
+    """
+    write = sys.stdout.write
+    pending = header
+    done = 0
+    for x in chunks:
+        write(pending + render(x, done + 1))
+        pending = ""
+        done += len(x)
+    if pending:
+        write(pending)
