@@ -22,11 +22,10 @@ familiar shortcut ``delta = a - t`` (exactly ``a Σt - t`` for any target).
 (1.125, [[-1.5]], [[-1.5, -3.0]])
 """
 
-from __future__ import annotations
-
-import math
-from dataclasses import dataclass, replace
-from typing import Sequence
+# No `from __future__ import annotations`: NamedTuple would compile every string
+# annotation at import, which costs the command line's start-up more than the module.
+from dataclasses import replace
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -38,8 +37,7 @@ from nncalc.network import Layer, Network, frozen
 Array = np.ndarray
 
 
-@dataclass(frozen=True)
-class LayerGradients:
+class LayerGradients(NamedTuple):
     """One layer's part of the backward pass; arrays are (batch, units) unless noted.
 
     ``upstream`` is ``dL_n/da``, what the layer above handed down (for the last layer,
@@ -55,8 +53,7 @@ class LayerGradients:
     grad_input: Array | None
 
 
-@dataclass(frozen=True)
-class Gradients:
+class Gradients(NamedTuple):
     """Everything a backward pass computed, layers in the spec's order (first first).
 
     ``loss`` is the batch's mean loss, ``losses`` each input's own; ``fused`` is True
@@ -86,7 +83,7 @@ def targets(net: Network, target: object = None, classes: Sequence[int] | None =
 
 def backward(
     net: Network,
-    x: object,
+    x: object = None,
     target: object = None,
     loss: str | None = None,
     *,
@@ -98,17 +95,27 @@ def backward(
     """Gradients of ``loss`` for inputs ``x`` (one, or a batch with one per row).
 
     ``target`` has one row of output values per input; or ``classes`` gives each input's
-    class, numbered from 1. ``loss`` is a name of :data:`nncalc.losses.LOSSES`; without
+    class, numbered from 1. Without them, ``x`` and ``target`` are the network's own
+    ``input`` and ``target`` (a spec's ``input:`` and ``target:``).
+    ``loss`` is a name of :data:`nncalc.losses.LOSSES`; without
     it, cross-entropy after a softmax output, nll after log_softmax, else half-sse.
     ``trace`` reuses a forward pass of ``x`` already computed; ``input_grad=False`` skips
     ``dL/dx`` (the first layer's ``grad_input``), which training does not need.
     ``first`` numbers the batch's first input in messages.
     """
-    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    x = _inputs(net, x)
     out = net.layers[-1]
     name = loss or loss_functions.default_for(out.activation)
     d = loss_functions.get(name)
     loss_functions.check_layer(d, out)
+    if target is None and classes is None:
+        if net.target is None:
+            raise InputError(
+                f"no target given, and the network has no 'target'; give {net.nout} "
+                f"value{'s' if net.nout != 1 else ''} per input, or a class",
+                source=net.source,
+            )
+        target = net.target
     t = targets(net, target, classes, name)
     if len(t) != len(x):
         raise InputError(
@@ -139,6 +146,29 @@ def backward(
             steps.append(LayerGradients(g, delta, grad_W, grad_b, g_prev))
             g = g_prev
     return Gradients(trace, t, name, per_input, tuple(reversed(steps)), fused)
+
+
+def _inputs(net: Network, x: object) -> Array:
+    """``x`` as a float64 batch that fits the first layer (the network's own input if None)."""
+    from nncalc.network import length_problem
+
+    if x is None:
+        if net.input is None:
+            raise InputError(
+                f"no input given, and the network has no 'input'; give {net.nin} numbers",
+                source=net.source,
+            )
+        return net.input
+    try:
+        arr = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise InputError("the input must be numbers, one input per row") from None
+    if arr.ndim != 2 or not np.isfinite(arr).all():
+        raise InputError("the input must be finite numbers, one input per row")
+    problem = length_problem(arr.shape[1], net, "the input")
+    if problem:
+        raise InputError(problem)
+    return arr
 
 
 def back(delta: Array, W: Array) -> Array:
@@ -220,8 +250,7 @@ def loss_value(net: Network, x: object, t: Array, loss: str) -> float:
     return float(loss_functions.values(loss_functions.get(loss), net.layers[-1], last.z, last.a, t).mean())
 
 
-@dataclass(frozen=True)
-class Training:
+class Training(NamedTuple):
     """``steps`` steps of gradient descent: the network after them, and the loss before
     each step and after the last (``len(losses) == steps + 1``)."""
 
@@ -261,8 +290,7 @@ CHECK_BUDGET = 1_000_000  # parameters × inputs the check runs (16 partial forw
 _CHUNK_VALUES = 1 << 20  # values per layer in one block of perturbed passes
 
 
-@dataclass(frozen=True)
-class Kink:
+class Kink(NamedTuple):
     """A non-differentiable point the check met: a unit of a layer for one input (both
     numbered from 1), its z, and what is not differentiable there."""
 
@@ -273,8 +301,7 @@ class Kink:
     reason: str
 
 
-@dataclass(frozen=True)
-class LayerCheck:
+class LayerCheck(NamedTuple):
     """One layer's numeric gradients, their relative errors against the backward pass,
     and which parameters' differences crossed a non-differentiable point (``b`` parts are
     None for a layer without a bias)."""
@@ -287,8 +314,7 @@ class LayerCheck:
     crossed_b: Array | None
 
 
-@dataclass(frozen=True)
-class GradCheck:
+class GradCheck(NamedTuple):
     """The result of :func:`gradient_check`.
 
     ``max_error`` is the largest relative error over the parameters whose differences

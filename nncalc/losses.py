@@ -24,19 +24,16 @@ on ``z`` and stays finite where softmax rounds to 0.
 Nothing here prints; problems are :class:`~nncalc.errors.InputError` in the user's terms.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: NamedTuple would compile every string
+# annotation at import, which costs the command line's start-up more than the module.
 import difflib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
+from nncalc.activations import Activation
 from nncalc.errors import ComputeError, InputError
-
-if TYPE_CHECKING:
-    from nncalc.activations import Activation
-    from nncalc.network import Layer, Network
+from nncalc.network import Layer, Network
 
 Array = np.ndarray
 
@@ -113,8 +110,7 @@ def _nll_grad(a: Array, t: Array) -> Array:
     return -t
 
 
-@dataclass(frozen=True)
-class LossDef:
+class LossDef(NamedTuple):
     """One loss: its value and derivative per input, and how the textbook writes them.
 
     ``term`` and ``derivative`` are written for one output unit ``k``, with ``a`` the
@@ -278,8 +274,13 @@ def check_targets(loss: LossDef, net: Network, t: Array) -> Array:
     ``t`` has one row per input (a single row may be given as a vector).
     """
     layer = net.layers[-1]
-    t = np.asarray(t, dtype=np.float64)
-    if t.ndim == 1:
+    try:
+        t = np.asarray(t, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError("the target must be numbers, one row per input") from None
+    if t.ndim == 0:
+        t = t.reshape(1, 1)
+    elif t.ndim == 1:
         t = t[None, :]
     if t.ndim != 2 or t.shape[1] != layer.nout:
         n = t.shape[-1] if t.ndim else 1

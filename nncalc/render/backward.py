@@ -10,20 +10,19 @@ computes a result. The few intermediate numbers a worked line shows on its way t
 result (``1 - a`` in ``a(1 - a) = 0.75 × 0.25``) are formatted from the same values.
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Sequence, Union
+# No `from __future__ import annotations`: NamedTuple would compile every string
+# annotation at import, which costs the command line's start-up more than the module.
+from typing import TYPE_CHECKING, Any, NamedTuple, Sequence, Union
 
 import numpy as np
 
+from nncalc.backward import GradCheck, Gradients, Training
+from nncalc.network import Layer, Network
 from nncalc.render.numbers import HEAD, MAX_TERMS, TAIL, fmt, shown_units
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from nncalc.backward import GradCheck, Gradients, Training
-    from nncalc.network import Layer, Network
     from nncalc.render.document import Block
 
 MAX_SHOWN_INPUTS = 5  # a batch's first inputs are worked out; the rest are in the means
@@ -37,28 +36,26 @@ MAX_WORST = 5  # the gradient check lists this many of its largest errors
 # spellings), and gaps where a long sum is shortened. Each renderer spells them its way.
 
 
-@dataclass(frozen=True)
-class Num:
+class Num(NamedTuple):
     value: float
     bracket: bool = False  # written (-0.3) when negative, as a factor
 
 
-@dataclass(frozen=True)
-class Sym:
+class Symbol(NamedTuple):
     text: str
-    tex: str = ""
-
-    def __post_init__(self) -> None:
-        if not self.tex:
-            object.__setattr__(self, "tex", self.text)
+    tex: str
 
 
-@dataclass(frozen=True)
-class Gap:
+def Sym(text: str, tex: str = "") -> Symbol:  # noqa: N802 (reads as a constructor)
+    """A symbol, spelt ``text`` in tables and ``tex`` in LaTeX (the same by default)."""
+    return Symbol(text, tex or text)
+
+
+class Gap(NamedTuple):
     hidden: int  # terms left out
 
 
-Token = Union[Num, Sym, Gap]
+Token = Union[Num, Symbol, Gap]
 Expr = tuple  # tuple[Token, ...]
 
 EQ = Sym(" = ")
@@ -99,7 +96,7 @@ def tex(e: Expr, precision: int = 10) -> str:
     return "".join(out)
 
 
-def _shorten(terms: list[Expr], joiner: Sym = PLUS) -> Expr:
+def _shorten(terms: list[Expr], joiner: Symbol = PLUS) -> Expr:
     """Terms joined by ``joiner``; more than MAX_TERMS keep their first and last few."""
     if len(terms) > MAX_TERMS:
         terms = [*terms[:HEAD], (Gap(len(terms) - HEAD - TAIL),), *terms[-TAIL:]]
@@ -123,8 +120,7 @@ def _equals(e: Expr, value: float) -> Expr:
 # ------------------------------------------------------------------- the view model
 
 
-@dataclass(frozen=True)
-class UnitRow:
+class UnitRow(NamedTuple):
     """One unit of one layer for one input: every chain-rule term, written out."""
 
     unit: int  # from 1
@@ -132,28 +128,25 @@ class UnitRow:
     local: Expr | None  # σ'(z) (None where δ is a product with the whole Jacobian)
     delta: Expr  # ∂L/∂z
     grad_b: Expr | None  # ∂L/∂b = δ (None for a layer without a bias)
-    grad_W: Expr  # ∂L/∂W_ij = δ_i a_j, a row of products (shortened)
+    grad_W: tuple[Expr, ...]  # ∂L/∂W_ij = δ_i a_j for the columns shown (one input only)
 
 
-@dataclass(frozen=True)
-class SumRow:
+class SumRow(NamedTuple):
     """``∂L/∂a_prev_j = Σ_i W_ij δ_i``, term by term, for one unit j below."""
 
     unit: int
     expr: Expr
 
 
-@dataclass(frozen=True)
-class Formulas:
+class Formulas(NamedTuple):
     """A layer's formulas, each as (text, LaTeX)."""
 
-    upstream: Sym
-    local: Sym | None
-    delta: Sym
+    upstream: Symbol
+    local: Symbol | None
+    delta: Symbol
 
 
-@dataclass(frozen=True)
-class LayerPart:
+class LayerPart(NamedTuple):
     """One layer of one input's backward pass."""
 
     index: int  # from 1
@@ -163,13 +156,14 @@ class LayerPart:
     dot: Expr | None  # softmax's Σ_j g_j a_j, log_softmax's Σ_j g_j
     rows: tuple[UnitRow, ...]
     hidden: int  # units left out between the first and last rows shown
+    columns: int  # columns of ∂L/∂W shown (0 for an input of a batch: see the means)
+    hidden_columns: int
     handed: tuple[SumRow, ...]
     handed_hidden: int
     handed_to: str  # "layer 1 (hidden)" or "the input x"
 
 
-@dataclass(frozen=True)
-class InputPart:
+class InputPart(NamedTuple):
     """One input's worked backward pass, the last layer first."""
 
     number: int  # from 1
@@ -179,8 +173,7 @@ class InputPart:
     layers: tuple[LayerPart, ...]
 
 
-@dataclass(frozen=True)
-class MeanPart:
+class MeanPart(NamedTuple):
     """A layer's gradients of the batch's mean loss: each entry as (1/N)(Σ_n terms)."""
 
     index: int
@@ -193,8 +186,7 @@ class MeanPart:
     hidden_columns: int
 
 
-@dataclass(frozen=True)
-class UpdatePart:
+class UpdatePart(NamedTuple):
     """One layer's step: ``w⁺ = w − η g = new`` entry by entry."""
 
     index: int
@@ -207,16 +199,14 @@ class UpdatePart:
     hidden_columns: int
 
 
-@dataclass(frozen=True)
-class CheckRow:
+class CheckRow(NamedTuple):
     parameter: str  # "layer 'hidden' W[2,1]"
     backward: float
     numeric: float
     error: float
 
 
-@dataclass(frozen=True)
-class BackwardView:
+class BackwardView(NamedTuple):
     """Everything the backward command shows, in the order it shows it."""
 
     net: Network
@@ -235,7 +225,7 @@ class BackwardView:
     steps_hidden: int = 0
     check: GradCheck | None = None
     check_rows: tuple[CheckRow, ...] = ()
-    sentences: tuple[str, ...] = field(default_factory=tuple)  # closing remarks
+    sentences: tuple[str, ...] = ()  # closing remarks
 
 
 # --------------------------------------------------------------------------- building
@@ -278,7 +268,7 @@ def _loss_expr(name: str, a: np.ndarray, t: np.ndarray, value: float) -> Expr:
     return _equals((NEG, Sym("["), *body, Sym("]")) if len(terms) > 1 else (NEG, *body), value)
 
 
-def _upstream_formula(loss: str, k: int) -> Sym:
+def _upstream_formula(loss: str, k: int) -> Symbol:
     return {
         "half-sse": Sym("−(t − a)", "-(t - a)"),
         "mse": Sym(f"2(a − t) / {k}", f"2(a - t) / {k}"),
@@ -302,7 +292,7 @@ def _upstream_last(loss: str, a: float, t: float, value: float, k: int) -> Expr:
     return _equals(e, value)
 
 
-def _local_formula(act) -> Sym | None:  # type: ignore[no-untyped-def]
+def _local_formula(act) -> Symbol | None:  # type: ignore[no-untyped-def]
     name = act.name
     kw = act.kwargs
     return {
@@ -348,7 +338,7 @@ def _local_expr(act, z: float, a: float, value: float) -> Expr:  # type: ignore[
     return (Num(value),)
 
 
-def _note(layer: Layer, fused: bool, last: bool, loss: str) -> tuple[Sym, str]:
+def _note(layer: Layer, fused: bool, last: bool, loss: str) -> tuple[Symbol, str]:
     act = layer.activation
     if fused:
         return (
@@ -404,6 +394,7 @@ def _layer_part(net: Network, grads: Gradients, k: int, n: int, show_all: bool, 
         dot = (Sym("Σ_j g_j = ", r"\textstyle\sum_j g_j = "), *_equals(_shorten(terms), s))
 
     units, hidden = shown_units(layer.nout, show_all)
+    columns = (layer.nin if show_all else min(layer.nin, MAX_COLUMNS)) if single else 0
     rows = []
     for i in units:
         if last:
@@ -424,11 +415,7 @@ def _layer_part(net: Network, grads: Gradients, k: int, n: int, show_all: bool, 
         else:  # log_softmax
             d = _equals((Num(g[i]), MINUS, Sym("e^"), LP, Num(a[i]), RP, TIMES, Num(float(np.sum(g)), True)), delta[i])
             loc = None
-        products = []
-        for j in range(layer.nin):
-            p = _product(delta[i], a_prev[j])
-            products.append(_equals(p, lg.grad_W[i, j]) if single else p)
-        grad_W = _shorten(products, Sym(", "))
+        grad_W = tuple(_equals(_product(delta[i], a_prev[j]), lg.grad_W[i, j]) for j in range(columns))
         gb = (Num(lg.grad_b[i] if single else delta[i]),) if layer.has_bias else None
         rows.append(UnitRow(i + 1, up, loc, d, gb, grad_W))
 
@@ -442,7 +429,7 @@ def _layer_part(net: Network, grads: Gradients, k: int, n: int, show_all: bool, 
     handed_to = "the input x" if k == 0 else f"layer {k} ({net.layers[k - 1].name})"
     return LayerPart(
         k + 1, layer, Formulas(upstream_formula, local_formula, delta_formula), note, dot,
-        tuple(rows), hidden, tuple(handed), handed_hidden, handed_to,
+        tuple(rows), hidden, columns, layer.nin - columns if single else 0, tuple(handed), handed_hidden, handed_to,
     )
 
 
@@ -552,9 +539,9 @@ def build(
     total = total or n
     single = n == 1
     d = loss_functions.get(grads.loss_name)
-    loss_sentence = f"Loss: {d.name}, L = {d.formula} ({d.pytorch})" + (
-        f", averaged over the {n:,} inputs" if n > 1 else ""
-    )
+    loss_sentence = f"Loss: {d.name}, E = {d.formula} for each input" + (
+        f", L = the mean of E over the {total:,} inputs" if total > 1 else ""
+    ) + f" (PyTorch: {d.pytorch})"
     title = f"Backward pass: {net.name or net.source}"
     parts = []
     lt = grads.trace.layers[-1]
@@ -705,7 +692,7 @@ def check_sentences(view: BackwardView, precision: int) -> list[str]:
 # ------------------------------------------------------------------------- tables
 
 
-def print_tables(console: Console, view: BackwardView, precision: int = 10, brief: bool = False, show_all: bool = False) -> None:
+def print_tables(console: "Console", view: BackwardView, precision: int = 10, brief: bool = False, show_all: bool = False) -> None:
     """The table view: for each input shown, the forward pass (or a compact one with
     ``brief``), the loss, and a table per layer from the last back to the first."""
     from rich.table import Table
@@ -744,10 +731,9 @@ def print_tables(console: Console, view: BackwardView, precision: int = 10, brie
             table.add_column(Text(f"∂L/∂a = {lp.formulas.upstream.text}" if lp.index == len(net.layers) else f"∂L/∂a ({lp.formulas.upstream.text})"))
             if lp.formulas.local is not None:
                 table.add_column(Text(f"σ'(z) = {lp.formulas.local.text}"))
-            table.add_column(Text(f"δ = ∂L/∂z = {lp.formulas.delta.text}"))
+            table.add_column(Text(f"δ = {lp.formulas.delta.text}"))
             if layer.has_bias:
                 table.add_column(Text("∂L/∂b = δ"), justify="right")
-            table.add_column(Text("∂L/∂W_ij = δ_i a_j" if len(g.trace.x) == 1 else "δ_i a_j (this input)"))
             for i, row in enumerate(lp.rows):
                 if lp.hidden and i == len(lp.rows) // 2:
                     table.add_row(Text("…"), Text(f"{lp.hidden} more units (--all shows every row)", style="italic"))
@@ -757,13 +743,19 @@ def print_tables(console: Console, view: BackwardView, precision: int = 10, brie
                 cells.append(T(row.delta))
                 if layer.has_bias:
                     cells.append(T(row.grad_b))
-                cells.append(T(row.grad_W))
                 table.add_row(*cells)
             console.print(table)
             if lp.dot is not None:
                 console.print(Text(f"with g = ∂L/∂a: {text(lp.dot, precision)}"))
             if lp.note:
                 console.print(Text(lp.note))
+            if lp.columns:
+                prev = "x" if lp.index == 1 else "a"
+                console.print(_grid(
+                    f"∂L/∂W_ij = δ_i {prev}_j of layer {lp.index} ({layer.name})",
+                    [r.unit for r in lp.rows], lp.hidden, [r.grad_W for r in lp.rows], None,
+                    lp.columns, lp.hidden_columns, precision,
+                ))
             if lp.handed:
                 sub = "x" if lp.index == 1 else "a"
                 ht = Table(title=Text(f"Handed to {lp.handed_to}: ∂L/∂{sub}_j = Σ_i W_ij δ_i"), title_justify="left")
@@ -822,13 +814,13 @@ def _grid(title: str, rows: Sequence[int], hidden: int, W: Sequence[Sequence[Exp
     from rich.text import Text
 
     table = Table(title=Text(title), title_justify="left")
-    table.add_column("unit", justify="right")
+    table.add_column("i", justify="right")
     for c in range(columns):
-        table.add_column(f"w_{c + 1}" if columns else "")
+        table.add_column(f"j = {c + 1}", overflow="fold")
     if hidden_columns:
         table.add_column(f"… {hidden_columns} more")
     if b is not None:
-        table.add_column("b")
+        table.add_column("b", overflow="fold")
     for r, unit in enumerate(rows):
         if hidden and r == len(rows) // 2:
             table.add_row(Text("…"), Text(f"{hidden} more rows", style="italic"))
@@ -844,80 +836,99 @@ def _grid(title: str, rows: Sequence[int], hidden: int, W: Sequence[Sequence[Exp
 # ------------------------------------------------------------------ Markdown, LaTeX
 
 
-def document(view: BackwardView, precision: int = 10, brief: bool = False, show_all: bool = False) -> list[Block]:
+def _matrix_tex(W: np.ndarray, precision: int) -> str:
+    from nncalc.render.worked import matrix
+
+    return matrix(W, precision)
+
+
+def document(view: BackwardView, precision: int = 10, brief: bool = False, show_all: bool = False) -> "list[Block]":
     """The worked example as document blocks, for :func:`nncalc.render.document.to_markdown`
-    and ``to_latex``: the forward pass (the forward command's, or compact), then each
-    input's loss and backward pass, the batch's means, the step and the check."""
-    from nncalc.engine import LayerTrace, Trace
+    and ``to_latex``: the network, then for each input shown its forward pass (the
+    forward command's steps, or compact with ``brief``), loss and backward pass; then
+    the batch's means, the step and the check."""
     from nncalc.render.document import Heading, Math, Para
-    from nncalc.render.worked import column, forward_doc
+    from nncalc.render.worked import column, layer_steps
 
     net, g = view.net, view.grads
     X = lambda e: tex(e, precision)  # noqa: E731
-    doc: list[Block] = []
+    aligned = lambda lines: Math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}")  # noqa: E731
+    doc: "list[Block]" = [Heading(view.title, 2), Para(view.loss_sentence + ".")]
+    doc.append(Heading("Given", 3))
+    for k, layer in enumerate(net.layers, 1):
+        doc.append(Para(f"Layer {k} ({layer.name}), {_plural(layer.nout, 'unit')}, {layer.activation.label}:"))
+        given = f"W^{{({k})}} = {_matrix_tex(layer.W, precision)}"
+        if layer.has_bias:
+            given += rf", \quad \mathbf{{b}}^{{({k})}} = {column(layer.b, precision)}"
+        doc.append(Math(given))
     shown = len(view.inputs)
-    if brief:
-        doc.append(Heading(view.title, 2))
-    else:
-        sub = Trace(g.trace.x[:shown], tuple(LayerTrace(lt.z[:shown], lt.a[:shown]) for lt in g.trace.layers))
-        doc += forward_doc(net, sub, precision, show_all, total=view.total)
-        doc.append(Heading(view.title, 2))
-    doc.append(Para(view.loss_sentence + "."))
     for part in view.inputs:
         m = part.number - 1
         if view.total > 1:
             doc.append(Heading(f"Input {part.number} of {view.total:,}", 3))
+        doc.append(Para("Input:"))
+        doc.append(Math(rf"\mathbf{{x}} = {column(part.x, precision)}"))
         if brief:
-            lines = [rf"\mathbf{{x}} &= {column(part.x, precision)}"]
-            for k, lt in enumerate(g.trace.layers, 1):
-                lines.append(
-                    rf"\mathbf{{z}}^{{({k})}} &= {column(lt.z[m], precision)}, \quad \mathbf{{a}}^{{({k})}} = {column(lt.a[m], precision)}"
-                )
+            lines = [
+                rf"\mathbf{{z}}^{{({k})}} &= {column(lt.z[m], precision)}, \quad \mathbf{{a}}^{{({k})}} = {column(lt.a[m], precision)}"
+                for k, lt in enumerate(g.trace.layers, 1)
+            ]
             doc.append(Para("The forward pass:"))
-            doc.append(Math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"))
-        doc.append(Para("Target ", Math(rf"\mathbf{{t}} = {column(part.target, precision)}"), ", loss:"))
+            doc.append(aligned(lines))
+        else:
+            step = 1
+            for k, (layer, lt) in enumerate(zip(net.layers, g.trace.layers), 1):
+                blocks, step = layer_steps(layer, k, g.trace.inputs_to(k - 1)[m], lt.z[m], lt.a[m], step, precision, show_all)
+                doc += blocks
+        doc.append(Para("Target ", Math(rf"\mathbf{{t}} = {column(part.target, precision)}"), "; the loss:"))
         doc.append(Math(f"E = {X(part.loss)}"))
         for lp in part.layers:
             k = lp.index
             layer = lp.layer
-            doc.append(Heading(f"Layer {k} ({layer.name}), {layer.activation.label}: backward", 4))
+            doc.append(Heading(f"Backward through layer {k} ({layer.name}, {layer.activation.label})", 4))
             lines = []
             for row in lp.rows:
                 i = row.unit
-                a_sym = rf"\frac{{\partial L}}{{\partial a_{{{i}}}^{{({k})}}}}"
                 up = X(row.upstream)
                 if k == len(net.layers):
                     up = f"{lp.formulas.upstream.tex} = {up}"
-                lines.append(f"{a_sym} &= {up}")
+                lines.append(rf"\frac{{\partial L}}{{\partial a_{{{i}}}^{{({k})}}}} &= {up}")
                 if row.local is not None and lp.formulas.local is not None:
                     lines.append(rf"\sigma'(z_{{{i}}}^{{({k})}}) &= {lp.formulas.local.tex} = {X(row.local)}")
                 lines.append(rf"\delta_{{{i}}}^{{({k})}} &= {lp.formulas.delta.tex} = {X(row.delta)}")
-            doc.append(Math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"))
+            doc.append(aligned(lines))
             if lp.hidden:
                 doc.append(Para(f"({lp.hidden} more units are left out here.)"))
             if lp.dot is not None:
                 doc.append(Para("With ", Math(r"g = \partial L / \partial a"), ": ", Math(X(lp.dot)), "."))
             if lp.note:
                 doc.append(Para(lp.note))
+            prev = "x" if k == 1 else f"a^{{({k - 1})}}"
             grads = []
-            prev = r"x" if k == 1 else rf"a^{{({k - 1})}}"
             for row in lp.rows:
                 i = row.unit
-                grads.append(
-                    rf"\frac{{\partial L}}{{\partial W_{{{i},j}}^{{({k})}}}} = \delta_{{{i}}}^{{({k})}} {prev}_j &: {X(row.grad_W)}"
-                )
+                for j, e in enumerate(row.grad_W, 1):
+                    grads.append(
+                        rf"\frac{{\partial L}}{{\partial W_{{{i},{j}}}^{{({k})}}}} &= \delta_{{{i}}}^{{({k})}} {prev}_{{{j}}} = {X(e)}"
+                    )
                 if row.grad_b is not None:
-                    grads.append(rf"\frac{{\partial L}}{{\partial b_{{{i}}}^{{({k})}}}} = \delta_{{{i}}}^{{({k})}} &= {X(row.grad_b)}")
-            doc.append(Math("\\begin{aligned}\n" + " \\\\\n".join(grads) + "\n\\end{aligned}"))
+                    what = "=" if lp.columns else r"\text{ (this input) } ="
+                    grads.append(rf"\frac{{\partial L}}{{\partial b_{{{i}}}^{{({k})}}}} &{what} \delta_{{{i}}}^{{({k})}} = {X(row.grad_b)}")
+            if grads:
+                doc.append(aligned(grads))
+            if lp.hidden_columns:
+                doc.append(Para(f"({lp.hidden_columns} more columns of ∂L/∂W are left out here.)"))
             if lp.handed:
                 doc.append(Para(f"Handed to {lp.handed_to}:"))
                 sym = "x" if k == 1 else f"a^{{({k - 1})}}"
-                handed = [
-                    rf"\frac{{\partial L}}{{\partial {sym}_{{{row.unit}}}}} &= {X(row.expr)}" for row in lp.handed
-                ]
-                doc.append(Math("\\begin{aligned}\n" + " \\\\\n".join(handed) + "\n\\end{aligned}"))
+                doc.append(aligned([
+                    rf"\frac{{\partial L}}{{\partial {sym}_{{{row.unit}}}}} &= \textstyle\sum_i W_{{i,{row.unit}}} \delta_i = {X(row.expr)}"
+                    for row in lp.handed
+                ]))
+                if lp.handed_hidden:
+                    doc.append(Para(f"({lp.handed_hidden} more are left out here.)"))
     if view.total > shown:
-        doc.append(Para(f"… and {view.total - shown:,} more inputs, not worked out here; the gradients below are over all {view.total:,}."))
+        doc.append(Para(f"… and {view.total - shown:,} more inputs, not worked out here; the means below are over all {view.total:,}."))
     if view.batch_loss is not None:
         doc.append(Heading(f"The batch: mean over {view.total:,} inputs", 3))
         doc.append(Math(f"L = {X(view.batch_loss)}"))
@@ -928,8 +939,10 @@ def document(view: BackwardView, precision: int = 10, brief: bool = False, show_
                     lines.append(rf"\frac{{\partial L}}{{\partial W_{{{unit},{c + 1}}}^{{({mp.index})}}}} &= {X(mp.grad_W[r][c])}")
                 if mp.grad_b is not None:
                     lines.append(rf"\frac{{\partial L}}{{\partial b_{{{unit}}}^{{({mp.index})}}}} &= {X(mp.grad_b[r])}")
-            doc.append(Para(f"Layer {mp.index} ({mp.layer.name}):"))
-            doc.append(Math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"))
+            doc.append(Para(f"Layer {mp.index} ({mp.layer.name}), each entry the mean of the inputs' own:"))
+            doc.append(aligned(lines))
+            if mp.hidden_rows or mp.hidden_columns:
+                doc.append(Para(f"({mp.hidden_rows} more rows and {mp.hidden_columns} more columns are left out here.)"))
     if view.training is not None:
         doc.append(Heading("Gradient descent", 3))
         doc.append(Para(update_sentence(view)))
@@ -941,16 +954,23 @@ def document(view: BackwardView, precision: int = 10, brief: bool = False, show_
                 if up.b is not None:
                     lines.append(rf"b_{{{unit}}}^{{({up.index})+}} &= {X(up.b[r])}")
             doc.append(Para(f"Layer {up.index} ({up.layer.name}):"))
-            doc.append(Math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"))
+            doc.append(aligned(lines))
+            if up.hidden_rows or up.hidden_columns:
+                doc.append(Para(f"({up.hidden_rows} more rows and {up.hidden_columns} more columns are left out here.)"))
         if len(view.training.losses) > 2:
-            cells = [rf"\text{{{'before' if s == 0 else f'step {s:,}'}}} &: {tex((Num(v),), precision)}" for s, v in view.steps]
             doc.append(Para("The loss, step by step:"))
-            doc.append(Math("\\begin{aligned}\n" + " \\\\\n".join(cells) + "\n\\end{aligned}"))
-        for s in view.sentences:
-            doc.append(Para(s))
+            lines = []
+            for i, (step_no, v) in enumerate(view.steps):
+                if view.steps_hidden and i == len(view.steps) // 2:
+                    lines.append(rf"&\;\vdots \quad \text{{({view.steps_hidden:,} more steps)}}")
+                label = "before" if step_no == 0 else f"after step {step_no:,}"
+                lines.append(rf"\text{{{label}}} &: \; {X((Num(v),))}")
+            doc.append(aligned(lines))
+        for sentence in view.sentences:
+            doc.append(Para(sentence))
         doc.append(Para(after_sentence(view, precision)))
     if view.check is not None:
         doc.append(Heading("Gradient check", 3))
-        for s in check_sentences(view, precision):
-            doc.append(Para(s))
+        for sentence in check_sentences(view, precision):
+            doc.append(Para(sentence))
     return doc
