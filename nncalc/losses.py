@@ -255,16 +255,19 @@ def one_hot(classes: Sequence[int], net: Network) -> Array:
     [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
     """
     layer = net.layers[-1]
-    t = np.zeros((len(classes), layer.nout))
-    for n, c in enumerate(classes):
-        if isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, np.integer)):
-            raise InputError(f"class {c!r} is not a whole number; classes are numbered 1 to {layer.nout}")
-        if not 1 <= c <= layer.nout:
-            raise InputError(
-                f"class {c} is out of range: layer '{layer.name}' has {layer.nout} "
-                f"unit{'s' if layer.nout != 1 else ''}, so classes are numbered 1 to {layer.nout}"
-            )
-        t[n, c - 1] = 1.0
+    c = np.asarray(classes)
+    if c.dtype.kind not in "iu" or c.ndim != 1:
+        bad = next((v for v in np.ravel(c) if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer))), c)
+        raise InputError(f"class {bad!r} is not a whole number; classes are numbered 1 to {layer.nout}")
+    outside = (c < 1) | (c > layer.nout)
+    if outside.any():
+        k = int(c[np.argmax(outside)])
+        raise InputError(
+            f"class {k} is out of range: layer '{layer.name}' has {layer.nout} "
+            f"unit{'s' if layer.nout != 1 else ''}, so classes are numbered 1 to {layer.nout}"
+        )
+    t = np.zeros((len(c), layer.nout))
+    t[np.arange(len(c)), c - 1] = 1.0
     return t
 
 

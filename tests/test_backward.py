@@ -485,3 +485,60 @@ def test_check_refuses_huge_networks():
 
 def test_losses_module_names_match_the_issue():
     assert list(losses.LOSSES) == ["mse", "half-sse", "bce", "cross-entropy", "nll"]
+
+
+# ---------------------------------------------------- derivatives at float64's extremes
+
+TINY = np.finfo(np.float64).tiny
+EXTREMES = np.array([1e308, -1e308, 1e300, -1e300, 0.0, TINY, -TINY, 5e-324, -5e-324])
+PARAMETERS = {
+    "leaky_relu": [{}, {"alpha": 3.0}],
+    "elu": [{}, {"alpha": 2.5}],
+    "softplus": [{}, {"beta": 3.0, "threshold": 5.0}, {"beta": 0.25}],
+    "hard_tanh": [{}, {"min_val": 0.0, "max_val": 1.0}],
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_derivatives_and_vjps_are_finite_and_silent_at_the_extremes(name):
+    for params in PARAMETERS.get(name, [{}]):
+        act = get(name, **params)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with np.errstate(all="raise", under="ignore"):
+                if act.definition.elementwise:
+                    z = EXTREMES
+                    g = act.grad(z)
+                    a = act(z)
+                    v = act.vjp(z, a, np.ones_like(z))
+                else:  # a layer of two units, every pair of extremes
+                    z = np.array([[p, q] for p in EXTREMES for q in EXTREMES])
+                    g = act.grad(z)
+                    a = act(z)
+                    v = act.vjp(z, a, np.ones_like(z))
+        assert np.isfinite(g).all(), (name, params, z[~np.isfinite(g)])
+        assert np.isfinite(v).all(), (name, params)
+
+
+@pytest.mark.parametrize(
+    "name, at_plus, at_minus",
+    [
+        # The exact limits: gelu' -> 1 and 0 (the Gaussian term vanishes), its tanh form
+        # likewise; silu' and mish' -> 1 and 0; softplus' -> 1 and 0; softsign' -> 0.
+        ("gelu", 1.0, 0.0), ("gelu_tanh", 1.0, 0.0), ("silu", 1.0, 0.0), ("mish", 1.0, 0.0),
+        ("softplus", 1.0, 0.0), ("softsign", 0.0, 0.0), ("tanh", 0.0, 0.0), ("sigmoid", 0.0, 0.0),
+        ("elu", 1.0, 0.0), ("selu", 1.0507009873554805, 0.0),
+    ],
+)
+def test_derivatives_take_their_exact_limits(name, at_plus, at_minus):
+    for big in (1e308, 1e300, np.finfo(np.float64).max):
+        assert get(name).grad(np.array([big, -big])).tolist() == [at_plus, pytest.approx(at_minus, abs=0.0)]
+
+
+def test_values_beyond_float64_are_inf_without_a_warning():
+    """selu(1.75e308) exceeds float64: inf, silently, for the engine to report by name."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert get("selu")(np.array([1.75e308])).tolist() == [math.inf]
+        assert get("leaky_relu", alpha=3.0)(np.array([-1e308])).tolist() == [-math.inf]
+        assert get("softmax")(np.array([[1e308, -1e308]])).tolist() == [[1.0, 0.0]]

@@ -160,7 +160,7 @@ def backward(
         typer.echo(f"wrote {write}: the network after {_plural(steps or 1, 'step')}", err=True)
     if result is not None and not result.passed:
         typer.secho("error: ", fg="red", bold=True, err=True, nl=False)
-        typer.echo(" ".join(view.check_sentences(model, precision)[0].split()), err=True)
+        typer.echo(" ".join(view.text(model.check_sentences[0], precision).split()), err=True)
         raise typer.Exit(1)
 
 

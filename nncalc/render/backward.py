@@ -39,6 +39,7 @@ MAX_WORST = 5  # the gradient check lists this many of its largest errors
 class Num(NamedTuple):
     value: float
     bracket: bool = False  # written (-0.3) when negative, as a factor
+    digits: int = 0  # significant digits; 0 for the precision asked for
 
 
 class Symbol(NamedTuple):
@@ -57,6 +58,9 @@ class Gap(NamedTuple):
 
 Token = Union[Num, Symbol, Gap]
 Expr = tuple  # tuple[Token, ...]
+# A sentence: prose (str) with maths in it (Symbol, Num), written as text or as a
+# paragraph with inline LaTeX.
+Sentence = tuple  # tuple[str | Symbol | Num, ...]
 
 EQ = Sym(" = ")
 PLUS = Sym(" + ")
@@ -67,11 +71,13 @@ NEG = Sym("−", "-")
 
 
 def text(e: Expr, precision: int = 10) -> str:
-    """An expression as plain text, numbers as :func:`fmt` writes them."""
+    """An expression (or a sentence) as plain text, numbers as :func:`fmt` writes them."""
     out = []
     for tok in e:
-        if isinstance(tok, Num):
-            s = fmt(tok.value, precision)
+        if isinstance(tok, str):
+            out.append(tok)
+        elif isinstance(tok, Num):
+            s = fmt(tok.value, tok.digits or precision)
             out.append(f"({s})" if tok.bracket and s.startswith("-") else s)
         elif isinstance(tok, Gap):
             out.append(f"… {tok.hidden} more terms …")
@@ -87,13 +93,30 @@ def tex(e: Expr, precision: int = 10) -> str:
     out = []
     for tok in e:
         if isinstance(tok, Num):
-            s = tex_number(tok.value, precision)
+            s = tex_number(tok.value, tok.digits or precision)
             out.append(f"({s})" if tok.bracket and s.startswith("-") else s)
         elif isinstance(tok, Gap):
             out.append(rf"\underbrace{{\cdots}}_{{\text{{{tok.hidden} more}}}}")
         else:
             out.append(tok.tex)
     return "".join(out)
+
+
+def paragraph(sentence: Sentence, precision: int = 10):  # type: ignore[no-untyped-def]
+    """A sentence as a document paragraph, its maths inline."""
+    from nncalc.render.document import Math, Para
+
+    parts: list = []
+    for p in sentence:
+        if isinstance(p, str):
+            parts.append(p)
+        else:
+            maths = tex((p,), precision)
+            if parts and isinstance(parts[-1], Math):  # one maths span, not two touching
+                parts[-1] = Math(parts[-1].tex + maths)
+            else:
+                parts.append(Math(maths))
+    return Para(*parts)
 
 
 def _shorten(terms: list[Expr], joiner: Symbol = PLUS) -> Expr:
@@ -152,7 +175,7 @@ class LayerPart(NamedTuple):
     index: int  # from 1
     layer: Layer
     formulas: Formulas
-    note: str  # one sentence on how δ is formed here
+    note: Sentence  # how δ is formed here, where that needs saying
     dot: Expr | None  # softmax's Σ_j g_j a_j, log_softmax's Σ_j g_j
     rows: tuple[UnitRow, ...]
     hidden: int  # units left out between the first and last rows shown
@@ -212,7 +235,7 @@ class BackwardView(NamedTuple):
     net: Network
     grads: Gradients
     title: str
-    loss_sentence: str
+    loss_sentence: Sentence
     inputs: tuple[InputPart, ...]
     total: int  # inputs in the batch
     batch_loss: Expr | None  # L = (1/N)(L_1 + ... ) = mean, for a batch
@@ -225,7 +248,10 @@ class BackwardView(NamedTuple):
     steps_hidden: int = 0
     check: GradCheck | None = None
     check_rows: tuple[CheckRow, ...] = ()
-    sentences: tuple[str, ...] = ()  # closing remarks
+    sentences: tuple[Sentence, ...] = ()  # remarks after the step
+    update_sentence: Sentence = ()
+    after_sentence: Sentence = ()
+    check_sentences: tuple[Sentence, ...] = ()
 
 
 # --------------------------------------------------------------------------- building
@@ -266,6 +292,18 @@ def _loss_expr(name: str, a: np.ndarray, t: np.ndarray, value: float) -> Expr:
         return (Num(0.0),)
     body = _shorten(terms)
     return _equals((NEG, Sym("["), *body, Sym("]")) if len(terms) > 1 else (NEG, *body), value)
+
+
+_LOSS_FORMULAS = {
+    "mse": Sym("E = (1/K) Σ_k (a_k − t_k)²", r"E = \tfrac{1}{K} \textstyle\sum_k (a_k - t_k)^2"),
+    "half-sse": Sym("E = ½ Σ_k (t_k − a_k)²", r"E = \tfrac{1}{2} \textstyle\sum_k (t_k - a_k)^2"),
+    "bce": Sym(
+        "E = −(1/K) Σ_k [t_k ln a_k + (1 − t_k) ln(1 − a_k)]",
+        r"E = -\tfrac{1}{K} \textstyle\sum_k \left[t_k \ln a_k + (1 - t_k) \ln(1 - a_k)\right]",
+    ),
+    "cross-entropy": Sym("E = −Σ_k t_k ln a_k", r"E = -\textstyle\sum_k t_k \ln a_k"),
+    "nll": Sym("E = −Σ_k t_k a_k", r"E = -\textstyle\sum_k t_k a_k"),
+}
 
 
 def _upstream_formula(loss: str, k: int) -> Symbol:
@@ -338,27 +376,33 @@ def _local_expr(act, z: float, a: float, value: float) -> Expr:  # type: ignore[
     return (Num(value),)
 
 
-def _note(layer: Layer, fused: bool, last: bool, loss: str) -> tuple[Symbol, str]:
+_G = Sym("g = ∂L/∂a", r"g = \partial L / \partial a")
+
+
+def _note(layer: Layer, fused: bool, last: bool, loss: str) -> tuple[Symbol, Sentence]:
     act = layer.activation
     if fused:
         return (
             Sym("a − t", "a - t"),
-            "Softmax with cross-entropy: δ = ∂L/∂z = a − t (the Jacobian of softmax times −t/a, "
-            "simplified; a·Σt − t for targets that do not sum to 1).",
+            (
+                "Softmax with cross-entropy: ", Sym("δ = ∂L/∂z = a − t", r"\delta = \partial L / \partial z = a - t"),
+                " (the Jacobian of softmax times ", Sym("−t/a", "-t/a"), ", simplified; ",
+                Sym("a Σ_j t_j − t", r"a \textstyle\sum_j t_j - t"), " for targets that do not sum to 1).",
+            ),
         )
     if act.name == "softmax":
-        return (
-            Sym("a_i (g_i − Σ_j g_j a_j)", r"a_i \left(g_i - \textstyle\sum_j g_j a_j\right)"),
-            "Softmax acts on the whole layer: δ is g = ∂L/∂a times its whole Jacobian, "
-            "δ_i = a_i (g_i − Σ_j g_j a_j), not g times the diagonal alone.",
+        formula = Sym("a_i (g_i − Σ_j g_j a_j)", r"a_i \left(g_i - \textstyle\sum_j g_j a_j\right)")
+        return formula, (
+            "Softmax acts on the whole layer: ", Sym("δ", r"\delta"), " is ", _G, " times its whole Jacobian, ",
+            Sym("δ_i = ", r"\delta_i = "), formula, ", not g times the Jacobian's diagonal alone.",
         )
     if act.name == "log_softmax":
-        return (
-            Sym("g_i − e^(a_i) Σ_j g_j", r"g_i - e^{a_i} \textstyle\sum_j g_j"),
-            "Log-softmax acts on the whole layer: δ is g = ∂L/∂a times its whole Jacobian, "
-            "δ_i = g_i − softmax_i Σ_j g_j, with softmax_i = e^(a_i).",
+        formula = Sym("g_i − e^(a_i) Σ_j g_j", r"g_i - e^{a_i} \textstyle\sum_j g_j")
+        return formula, (
+            "Log-softmax acts on the whole layer: ", Sym("δ", r"\delta"), " is ", _G, " times its whole Jacobian, ",
+            Sym("δ_i = ", r"\delta_i = "), formula, ", where ", Sym("e^(a_i)", "e^{a_i}"), " is softmax's output.",
         )
-    return Sym("∂L/∂a × σ'(z)", r"\frac{\partial L}{\partial a} \, \sigma'(z)"), ""
+    return Sym("∂L/∂a × σ'(z)", r"\frac{\partial L}{\partial a} \, \sigma'(z)"), ()
 
 
 def _layer_part(net: Network, grads: Gradients, k: int, n: int, show_all: bool, single: bool) -> LayerPart:
@@ -539,9 +583,11 @@ def build(
     total = total or n
     single = n == 1
     d = loss_functions.get(grads.loss_name)
-    loss_sentence = f"Loss: {d.name}, E = {d.formula} for each input" + (
-        f", L = the mean of E over the {total:,} inputs" if total > 1 else ""
-    ) + f" (PyTorch: {d.pytorch})"
+    loss_sentence: Sentence = (
+        f"Loss: {d.name}, ", _LOSS_FORMULAS[d.name], " for each input",
+        *((", and ", Sym("L", "L"), f" the mean of E over the {total:,} inputs") if total > 1 else ()),
+        f" (in PyTorch: {d.pytorch}).",
+    )
     title = f"Backward pass: {net.name or net.source}"
     parts = []
     lt = grads.trace.layers[-1]
@@ -561,18 +607,23 @@ def build(
     updates: tuple[UpdatePart, ...] = ()
     steps: tuple[tuple[int, float], ...] = ()
     steps_hidden = 0
-    sentences: list[str] = []
+    sentences: list[Sentence] = []
+    update: Sentence = ()
+    after: Sentence = ()
     if training is not None and lr is not None:
         if len(training.losses) == 2:
             updates = tuple(_update_part(net, new_net, grads, k, lr, show_all) for k in range(len(net.layers) - 1, -1, -1))
         steps, steps_hidden = _steps_shown(training.losses)
         if any(not layer.has_bias for layer in net.layers):
             names = ", ".join(f"'{l.name}'" for l in net.layers if not l.has_bias)
-            sentences.append(f"Layers without a bias keep none: {names}.")
+            sentences.append((f"Layers without a bias keep none: {names}.",))
+        update, after = _training_sentences(training, lr)
     check_rows = _check_rows(net, grads, check) if check is not None else ()
+    checked = _check_sentences(net, grads, check) if check is not None else ()
     return BackwardView(
         net, grads, title, loss_sentence, tuple(parts), total, batch_loss, means,
         lr, new_net, updates, training, steps, steps_hidden, check, check_rows, tuple(sentences),
+        update, after, checked,
     )
 
 
@@ -639,54 +690,50 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'s' if n != 1 else ''}"
 
 
-def update_sentence(view: BackwardView) -> str:
-    assert view.lr is not None and view.training is not None
-    before, after = view.training.losses[0], view.training.losses[-1]
-    steps = len(view.training.losses) - 1
+def _training_sentences(training: Training, lr: float) -> tuple[Sentence, Sentence]:
+    before, after = training.losses[0], training.losses[-1]
+    steps = len(training.losses) - 1
+    eta = (Sym("η = ", r"\eta = "), Num(lr))
     if steps == 1:
-        return (
-            f"One step of gradient descent, learning rate η = {fmt(view.lr)}: every weight and bias "
-            "moves by −η × its gradient, all computed from the original weights."
+        update: Sentence = (
+            "One step of gradient descent, learning rate ", *eta, ": every weight and bias moves by ",
+            Sym("−η ×", r"-\eta \times"), " its gradient, all computed from the original weights.",
         )
-    return f"{steps:,} steps of gradient descent, learning rate η = {fmt(view.lr)}, on the same inputs."
-
-
-def after_sentence(view: BackwardView, precision: int) -> str:
-    assert view.training is not None
-    before, after = view.training.losses[0], view.training.losses[-1]
-    steps = len(view.training.losses) - 1
+    else:
+        update = (f"{steps:,} steps of gradient descent, learning rate ", *eta, ", on the same inputs.")
     what = "the step" if steps == 1 else f"{steps:,} steps"
     change = "lower" if after < before else "higher" if after > before else "unchanged"
-    return f"Loss after {what}: {fmt(after, precision)} (before: {fmt(before, precision)}; {change})."
+    return update, (f"Loss after {what}: ", Num(after), " (before: ", Num(before), f"; {change}).")
 
 
-def check_sentences(view: BackwardView, precision: int) -> list[str]:
-    c = view.check
-    assert c is not None
+def _check_sentences(net: Network, grads: Gradients, c: GradCheck) -> tuple[Sentence, ...]:
     where = ""
     if c.worst is not None:
         k, kind, row, col = c.worst
-        where = f" at {parameter_name(view.net, k, kind, row, col)}"
-    verdict = "passed" if c.passed else f"FAILED (above {fmt(c.tolerance, 3)})"
-    out = [
-        f"Gradient check, central differences on every parameter: largest relative error "
-        f"{fmt(c.max_error, 3)}{where}: {verdict}."
+        where = f" at {parameter_name(net, k, kind, row, col)}"
+    verdict: Sentence = (": passed.",) if c.passed else (": FAILED (above ", Num(c.tolerance, digits=3), ").")
+    out: list[Sentence] = [
+        (
+            "Gradient check, central differences on every parameter: largest relative error ",
+            Num(c.max_error, digits=3), where, *verdict,
+        )
     ]
     if c.kinks:
-        points = "; ".join(
-            f"layer '{kk.layer}' unit {kk.unit}"
-            + (f", input {kk.input}" if len(view.grads.trace.x) > 1 else "")
-            + f": z = {fmt(kk.z, precision)}, {kk.reason}"
-            for kk in c.kinks[:10]
-        )
-        more = f" and {len(c.kinks) - 10} more" if len(c.kinks) > 10 else ""
-        out.append(
-            f"Not differentiable where the differences reach: {points}{more}. "
-            f"{_plural(c.excluded, 'parameter')} whose differences cross such a point "
+        parts: list = ["Not differentiable where the differences reach: "]
+        for i, kk in enumerate(c.kinks[:10]):
+            if i:
+                parts.append("; ")
+            which = f", input {kk.input}" if len(grads.trace.x) > 1 else ""
+            parts += [f"layer '{kk.layer}' unit {kk.unit}{which}: ", Sym("z = ", "z = "), Num(kk.z), f", {kk.reason}"]
+        if len(c.kinks) > 10:
+            parts.append(f" and {len(c.kinks) - 10} more")
+        parts.append(
+            f". {_plural(c.excluded, 'parameter')} whose differences cross such a point "
             f"{'is' if c.excluded == 1 else 'are'} not counted; nncalc, like PyTorch, uses the one-sided "
             "derivative there."
         )
-    return out
+        out.append(tuple(parts))
+    return tuple(out)
 
 
 # ------------------------------------------------------------------------- tables
@@ -705,7 +752,7 @@ def print_tables(console: "Console", view: BackwardView, precision: int = 10, br
     net, g = view.net, view.grads
     T = lambda e: Text(text(e, precision))  # noqa: E731
     console.print(Text(view.title, style="bold"))
-    console.print(Text(view.loss_sentence))
+    console.print(Text(text(view.loss_sentence, precision)))
     for part in view.inputs:
         m = part.number - 1
         console.print()
@@ -748,7 +795,7 @@ def print_tables(console: "Console", view: BackwardView, precision: int = 10, br
             if lp.dot is not None:
                 console.print(Text(f"with g = ∂L/∂a: {text(lp.dot, precision)}"))
             if lp.note:
-                console.print(Text(lp.note))
+                console.print(Text(text(lp.note, precision)))
             if lp.columns:
                 prev = "x" if lp.index == 1 else "a"
                 console.print(_grid(
@@ -774,12 +821,14 @@ def print_tables(console: "Console", view: BackwardView, precision: int = 10, br
         console.rule(Text(f"The batch: mean over {view.total:,} inputs"), align="left")
         console.print(Text(f"Loss L = {text(view.batch_loss, precision)}", style="bold"))
         for mp in view.means:
-            console.print(_grid(f"∂L/∂W and ∂L/∂b of layer {mp.index} ({mp.layer.name}), the mean of each input's δ_i a_j and δ_i",
+            what = "∂L/∂W and ∂L/∂b" if mp.grad_b is not None else "∂L/∂W"
+            each = "δ_i a_j and δ_i" if mp.grad_b is not None else "δ_i a_j"
+            console.print(_grid(f"{what} of layer {mp.index} ({mp.layer.name}), the mean of each input's {each}",
                                 mp.rows, mp.hidden_rows, mp.grad_W, mp.grad_b, mp.columns, mp.hidden_columns, precision))
     if view.training is not None:
         console.print()
         console.rule(Text("Gradient descent"), align="left")
-        console.print(Text(update_sentence(view)))
+        console.print(Text(text(view.update_sentence, precision)))
         for up in view.updates:
             console.print(_grid(f"Layer {up.index} ({up.layer.name}): w⁺ = w − η × ∂L/∂w", up.rows, up.hidden_rows, up.W, up.b, up.columns, up.hidden_columns, precision))
         if len(view.training.losses) > 2:
@@ -792,8 +841,8 @@ def print_tables(console: "Console", view: BackwardView, precision: int = 10, br
                 st.add_row(Text("before" if s == 0 else f"{s:,}"), Text(fmt(v, precision)))
             console.print(st)
         for s in view.sentences:
-            console.print(Text(s))
-        console.print(Text(after_sentence(view, precision), style="bold"))
+            console.print(Text(text(s, precision)))
+        console.print(Text(text(view.after_sentence, precision), style="bold"))
     if view.check is not None:
         console.print()
         console.rule(Text("Gradient check"), align="left")
@@ -804,8 +853,8 @@ def print_tables(console: "Console", view: BackwardView, precision: int = 10, br
             for r in view.check_rows:
                 ct.add_row(Text(r.parameter), Text(fmt(r.backward, precision)), Text(fmt(r.numeric, precision)), Text(fmt(r.error, 3)))
             console.print(ct)
-        for s in check_sentences(view, precision):
-            console.print(Text(s, style="bold" if s.startswith("Gradient check") else ""))
+        for i, s in enumerate(view.check_sentences):
+            console.print(Text(text(s, precision), style="" if i else "bold"))
 
 
 def _grid(title: str, rows: Sequence[int], hidden: int, W: Sequence[Sequence[Expr]], b: Sequence[Expr] | None,
@@ -853,7 +902,7 @@ def document(view: BackwardView, precision: int = 10, brief: bool = False, show_
     net, g = view.net, view.grads
     X = lambda e: tex(e, precision)  # noqa: E731
     aligned = lambda lines: Math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}")  # noqa: E731
-    doc: "list[Block]" = [Heading(view.title, 2), Para(view.loss_sentence + ".")]
+    doc: "list[Block]" = [Heading(view.title, 2), paragraph(view.loss_sentence, precision)]
     doc.append(Heading("Given", 3))
     for k, layer in enumerate(net.layers, 1):
         doc.append(Para(f"Layer {k} ({layer.name}), {_plural(layer.nout, 'unit')}, {layer.activation.label}:"))
@@ -902,7 +951,7 @@ def document(view: BackwardView, precision: int = 10, brief: bool = False, show_
             if lp.dot is not None:
                 doc.append(Para("With ", Math(r"g = \partial L / \partial a"), ": ", Math(X(lp.dot)), "."))
             if lp.note:
-                doc.append(Para(lp.note))
+                doc.append(paragraph(lp.note, precision))
             prev = "x" if k == 1 else f"a^{{({k - 1})}}"
             grads = []
             for row in lp.rows:
@@ -917,7 +966,7 @@ def document(view: BackwardView, precision: int = 10, brief: bool = False, show_
             if grads:
                 doc.append(aligned(grads))
             if lp.hidden_columns:
-                doc.append(Para(f"({lp.hidden_columns} more columns of ∂L/∂W are left out here.)"))
+                doc.append(Para(f"({lp.hidden_columns} more columns of the weight gradients are left out here.)"))
             if lp.handed:
                 doc.append(Para(f"Handed to {lp.handed_to}:"))
                 sym = "x" if k == 1 else f"a^{{({k - 1})}}"
@@ -945,7 +994,7 @@ def document(view: BackwardView, precision: int = 10, brief: bool = False, show_
                 doc.append(Para(f"({mp.hidden_rows} more rows and {mp.hidden_columns} more columns are left out here.)"))
     if view.training is not None:
         doc.append(Heading("Gradient descent", 3))
-        doc.append(Para(update_sentence(view)))
+        doc.append(paragraph(view.update_sentence, precision))
         for up in view.updates:
             lines = []
             for r, unit in enumerate(up.rows):
@@ -967,10 +1016,10 @@ def document(view: BackwardView, precision: int = 10, brief: bool = False, show_
                 lines.append(rf"\text{{{label}}} &: \; {X((Num(v),))}")
             doc.append(aligned(lines))
         for sentence in view.sentences:
-            doc.append(Para(sentence))
-        doc.append(Para(after_sentence(view, precision)))
+            doc.append(paragraph(sentence, precision))
+        doc.append(paragraph(view.after_sentence, precision))
     if view.check is not None:
         doc.append(Heading("Gradient check", 3))
-        for sentence in check_sentences(view, precision):
-            doc.append(Para(sentence))
+        for sentence in view.check_sentences:
+            doc.append(paragraph(sentence, precision))
     return doc
