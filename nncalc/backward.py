@@ -277,13 +277,24 @@ def train(net: Network, x: object, t: Array, loss: str, lr: float, steps: int, f
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     history = []
     grads = first
-    for _ in range(steps):
-        if grads is None:
-            grads = backward(net, x, t, loss, input_grad=False)
-        history.append(grads.loss)
-        net = step(net, grads, lr)
+    for k in range(steps + 1):
+        try:
+            if k == steps:
+                history.append(loss_value(net, x, t, loss))
+                break
+            if grads is None:
+                grads = backward(net, x, t, loss, input_grad=False)
+            history.append(grads.loss)
+            net = step(net, grads, lr)
+        except ComputeError as e:
+            if k == 0:
+                raise
+            raise ComputeError(
+                f"after {k:,} step{'s' if k != 1 else ''} of learning rate {lr:g}: {e.message}; "
+                "the learning rate may be too large",
+                source=net.source,
+            ) from None
         grads = None
-    history.append(loss_value(net, x, t, loss))
     return Training(net, tuple(history))
 
 

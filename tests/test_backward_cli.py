@@ -320,6 +320,11 @@ def test_check_names_relu_at_zero(run, spec_file):
         (["two-layer", "--target-class", "2"], ["--target-class 2 is out of range: the output layer 'output' has 1 unit, so classes are numbered 1 to 1"]),
         (["two-layer", "--target-class", "0"], ["--target-class 0 is out of range"]),
         (["two-layer", "--target-class", "1.5"], ["--target-class '1.5': expected a class number from 1 to 1"]),
+        (["two-layer", "--target-class", "\u0663"], ["expected a class number"]),  # an Arabic-Indic 3
+        (["two-layer", "--target-class", "99999999999999999999999"], ["is out of range"]),
+        (["two-layer", "-t", "1", "--lr", "1e-400"], ["must be positive"]),
+        (["two-layer", "-t", "1", "--lr", "1e308"], ["after 1 step of learning rate 1e+308", "overflows float64", "the learning rate may be too large"]),
+        (["two-layer", "-t", "1", "--lr", "1e200", "--steps", "5"], ["overflows float64"]),
         (["two-layer", "-i", "1,2", "-i", "3,4", "-t", "1"], ["2 inputs but 1 target; give one target per input"]),
         (["two-layer", "-i", "1,2,3", "-t", "1"], ["--input '1,2,3' has 3 values"]),
         (["two-layer", "-t", "1", "--format", "csv"], ["--format 'csv': expected one of table, json, markdown, latex"]),
@@ -398,3 +403,15 @@ def test_latex_compiles(run, spec_file, tmp_path, args):
     )
     assert proc.returncode == 0, proc.stdout[-2000:]
 
+
+
+def test_a_layer_without_a_bias_has_none_to_learn(run, spec_file, tmp_path):
+    spec = spec_file("input: [1, 2]\ntarget: [0.5]\nlayers:\n  - name: out\n    activation: tanh\n    weights: [[0.25, -0.5]]\n")
+    out = tmp_path / "u.yaml"
+    rec = record(run("backward", spec, "--lr", "0.1", "--json", "--write", str(out)))
+    (layer,) = rec["layers"]
+    assert layer["grad_b"] is None and layer["b_new"] is None
+    a = math.tanh(0.25 * 1 - 0.5 * 2)
+    d = (a - 0.5) * (1 - a * a)
+    close(layer["W_new"], [[0.25 - 0.1 * d * 1, -0.5 - 0.1 * d * 2]], rel=1e-15)
+    assert "bias" not in out.read_text()

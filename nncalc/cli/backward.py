@@ -197,7 +197,7 @@ def _targets(net: Network, given: list[str] | None, classes: list[str] | None) -
         out = []
         for text in classes:
             s = text.strip()
-            if not s.isdigit():
+            if not (s.isascii() and s.isdigit()):
                 raise InputError(f"--target-class '{text}': expected a class number from 1 to {net.nout}")
             k = int(s)
             if not 1 <= k <= net.nout:

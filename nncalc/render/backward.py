@@ -379,7 +379,7 @@ def _local_expr(act, z: float, a: float, value: float) -> Expr:  # type: ignore[
 _G = Sym("g = ∂L/∂a", r"g = \partial L / \partial a")
 
 
-def _note(layer: Layer, fused: bool, last: bool, loss: str) -> tuple[Symbol, Sentence]:
+def _note(layer: Layer, fused: bool) -> tuple[Symbol, Sentence]:
     act = layer.activation
     if fused:
         return (
@@ -418,7 +418,7 @@ def _layer_part(net: Network, grads: Gradients, k: int, n: int, show_all: bool, 
     a_prev = grads.trace.inputs_to(k)[n]
     t = grads.target[n]
     local = None if fused else local_derivative(layer, z)
-    delta_formula, note = _note(layer, fused, last, grads.loss_name)
+    delta_formula, note = _note(layer, fused)
     if last:
         upstream_formula = _upstream_formula(grads.loss_name, layer.nout)
     else:
@@ -635,7 +635,7 @@ def _rows(values: np.ndarray, single: bool) -> Any:
 
 
 def record(view: BackwardView) -> dict[str, Any]:
-    """What ``backward --json`` prints: one object (keys documented in the README).
+    """What ``backward --json`` prints: one object, whose keys are an interface.
 
     ``loss_function``, ``loss``; ``layers[]`` in the spec's order with ``name``, ``delta``,
     ``grad_W``, ``grad_b``, ``grad_input`` (and ``W_new``, ``b_new`` after a step);
@@ -643,10 +643,16 @@ def record(view: BackwardView) -> dict[str, Any]:
     several steps, and ``check`` with a gradient check. For a batch, ``delta`` and
     ``grad_input`` have one entry per input; for one input they are plain vectors.
     """
-    g = view.grads
+    return record_of(view.net, view.grads, view.training, view.check)
+
+
+def record_of(net: Network, g: Gradients, training: Training | None = None, check: GradCheck | None = None) -> dict[str, Any]:
+    """The same record straight from the engine's results, for a caller (the Python
+    API) that has no use for the worked terms."""
     single = len(g.trace.x) == 1
+    new_net = training.net if training is not None else None
     out: dict[str, Any] = {"loss_function": g.loss_name, "loss": g.loss, "layers": []}
-    for k, (layer, lg) in enumerate(zip(view.net.layers, g.layers)):
+    for k, (layer, lg) in enumerate(zip(net.layers, g.layers)):
         entry: dict[str, Any] = {
             "name": layer.name,
             "delta": _rows(lg.delta, single),
@@ -654,21 +660,21 @@ def record(view: BackwardView) -> dict[str, Any]:
             "grad_b": lg.grad_b.tolist() if layer.has_bias else None,
             "grad_input": _rows(lg.grad_input, single) if lg.grad_input is not None else None,
         }
-        if view.new_net is not None:
-            after = view.new_net.layers[k]
+        if new_net is not None:
+            after = new_net.layers[k]
             entry["W_new"] = after.W.tolist()
             entry["b_new"] = after.b.tolist() if layer.has_bias else None
         out["layers"].append(entry)
-    if view.training is not None:
-        out["loss_after"] = view.training.losses[-1]
-        if len(view.training.losses) > 2:
-            out["losses"] = list(view.training.losses)
-    if view.check is not None:
-        c = view.check
+    if training is not None:
+        out["loss_after"] = training.losses[-1]
+        if len(training.losses) > 2:
+            out["losses"] = list(training.losses)
+    if check is not None:
+        c = check
         worst = None
         if c.worst is not None:
             k, kind, row, col = c.worst
-            worst = parameter_name(view.net, k, kind, row, col)
+            worst = parameter_name(net, k, kind, row, col)
         out["check"] = {
             "max_relative_error": c.max_error,
             "worst": worst,
