@@ -414,4 +414,4 @@ def test_a_layer_without_a_bias_has_none_to_learn(run, spec_file, tmp_path):
     a = math.tanh(0.25 * 1 - 0.5 * 2)
     d = (a - 0.5) * (1 - a * a)
     close(layer["W_new"], [[0.25 - 0.1 * d * 1, -0.5 - 0.1 * d * 2]], rel=1e-15)
-    assert "bias" not in out.read_text()
+    assert "bias:" not in out.read_text()
