@@ -256,11 +256,19 @@ def step(net: Network, grads: Gradients, lr: float) -> Network:
     return replace(net, layers=tuple(layers))
 
 
-def loss_value(net: Network, x: object, t: Array, loss: str) -> float:
-    """The batch's mean loss of ``net`` on ``x`` against checked targets ``t``."""
-    trace = forward(net, np.atleast_2d(np.asarray(x, dtype=np.float64)))
+def loss_value(net: Network, x: object, target: object, loss: str | None = None) -> float:
+    """The batch's mean loss of ``net`` on inputs ``x`` against ``target`` (one row per
+    input)."""
+    name, t = _loss_and_targets(net, target, loss)
+    trace = forward(net, _inputs(net, x))
     last = trace.layers[-1]
-    return float(loss_functions.values(loss_functions.get(loss), net.layers[-1], last.z, last.a, t).mean())
+    return float(loss_functions.values(loss_functions.get(name), net.layers[-1], last.z, last.a, t).mean())
+
+
+def _loss_and_targets(net: Network, target: object, loss: str | None) -> tuple[str, Array]:
+    name = loss or loss_functions.default_for(net.layers[-1].activation)
+    loss_functions.check_layer(loss_functions.get(name), net.layers[-1])
+    return name, targets(net, target, None, name)
 
 
 class Training(NamedTuple):
@@ -271,10 +279,14 @@ class Training(NamedTuple):
     losses: tuple[float, ...]
 
 
-def train(net: Network, x: object, t: Array, loss: str, lr: float, steps: int, first: Gradients | None = None) -> Training:
-    """Repeat :func:`step` ``steps`` times on the same batch. ``first`` reuses the
-    gradients of the original network, if already computed."""
-    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+def train(
+    net: Network, x: object, target: object, loss: str | None, lr: float, steps: int = 1, first: Gradients | None = None
+) -> Training:
+    """Repeat :func:`step` ``steps`` times on the same batch (``target`` one row per
+    input, as for :func:`backward`). ``first`` reuses the gradients of the original
+    network, if already computed."""
+    x = _inputs(net, x)
+    loss, t = _loss_and_targets(net, target, loss)
     history = []
     grads = first
     for k in range(steps + 1):
@@ -358,7 +370,7 @@ class GradCheck(NamedTuple):
         return self.max_error <= self.tolerance
 
 
-def gradient_check(net: Network, x: object, t: Array, loss: str, grads: Gradients | None = None) -> GradCheck:
+def gradient_check(net: Network, x: object, target: object, loss: str | None = None, grads: Gradients | None = None) -> GradCheck:
     """Every parameter's derivative by central differences, against the backward pass.
 
     The relative error of a parameter is ``|numeric - analytic| / max(|numeric|,
@@ -367,7 +379,8 @@ def gradient_check(net: Network, x: object, t: Array, loss: str, grads: Gradient
     reach a non-differentiable point (ReLU at 0, hard_tanh at its bounds, bce's clamps)
     are left out of ``max_error``, and the points are named in ``kinks``.
     """
-    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    x = _inputs(net, x)
+    loss, t = _loss_and_targets(net, target, loss)
     d = loss_functions.get(loss)
     n = len(x)
     if net.n_params * n > CHECK_BUDGET:

@@ -772,7 +772,7 @@ def print_tables(console: "Console", view: BackwardView, precision: int = 10, br
                          f"a = {vector(lt.a[m], precision)}")
                 )
         else:
-            one = Trace(g.trace.x[m : m + 1], tuple(LayerTrace(lt.z[m : m + 1], lt.a[m : m + 1]) for lt in g.trace.layers))
+            one = Trace(g.trace.x[m : m + 1], tuple(LayerTrace(lt.z[m : m + 1], lt.a[m : m + 1], lt.name) for lt in g.trace.layers), net)
             forward_tables(console, net, one, precision=precision, show_all=show_all)
         console.print(Text(f"Target t = {vector(part.target, precision)}"))
         console.print(Text(f"Loss E = {text(part.loss, precision)}", style="bold"))
