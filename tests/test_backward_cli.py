@@ -382,7 +382,9 @@ def test_activations_at_the_largest_numbers_print_no_warning_and_no_nan(run, z):
     assert table.exit_code == 0 and table.stderr == "" and "nan" not in table.stdout
 
 
-@pytest.mark.parametrize("args", [["two-layer", "-t", "1", "--lr", "0.1", "--check"], ["BATCH", "--lr", "0.5", "--check"]])
+@pytest.mark.parametrize(
+    "args", [["two-layer", "-t", "1", "--lr", "0.1", "--check"], ["BATCH", "--lr", "0.5", "--check"], ["EVERY", "--lr", "0.1", "--check"]]
+)
 def test_latex_compiles(run, spec_file, tmp_path, args):
     import shutil
     import subprocess
@@ -394,7 +396,15 @@ def test_latex_compiles(run, spec_file, tmp_path, args):
         args = [spec_file("name: 'net_1 & 50%'\ninput: [[1, 2], [3, 4]]\ntarget: [[1, 0], [0, 1]]\nlayers:\n"
                           "  - {name: h_1, activation: softmax, weights: [[1, 0], [0, 1]]}\n"
                           "  - {activation: log_softmax, weights: [[1, 2], [3, 4]]}\n"), *args[1:]]
-    tex = run("backward", *args, "--format", "latex").stdout
+    if args[0] == "EVERY":  # a chain of 2-unit layers, one per activation
+        layers = "".join(
+            f"  - {{name: l{i}_{name}, activation: {name}, weights: [[0.9, -0.4], [0.3, 0.8]], bias: [0.05, -0.1]}}\n"
+            for i, name in enumerate(sorted({d.name for d in REGISTRY.values()}))
+        )
+        args = [spec_file(f"input: [0.5, -0.25]\ntarget: [0.1, 0.2]\nlayers:\n{layers}"), *args[1:]]
+    result = run("backward", *args, "--format", "latex")
+    assert result.exit_code == 0, result.output
+    tex = result.stdout
     assert "?" not in tex  # every character has a LaTeX spelling
     (tmp_path / "doc.tex").write_text(tex)
     proc = subprocess.run(

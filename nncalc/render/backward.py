@@ -366,7 +366,7 @@ def _local_expr(act, z: float, a: float, value: float) -> Expr:  # type: ignore[
     if name in ("relu", "leaky_relu", "elu", "selu"):
         side = Sym(" (z > 0)", r"\ (z > 0)") if z > 0 else Sym(" (z ≤ 0)", r"\ (z \le 0)")
         if name == "elu" and z <= 0:
-            return (Num(kw["alpha"]), Sym(" e^"), LP, Num(z), RP, EQ, Num(value), side)
+            return (Num(kw["alpha"]), Sym(" e^(", r" e^{"), Num(z), Sym(")", "}"), EQ, Num(value), side)
         return (Num(value), side)
     if name == "softsign":
         return _equals((Sym("1 / (1 + "), Num(abs(z)), Sym(")²", ")^2")), value)
@@ -454,10 +454,10 @@ def _layer_part(net: Network, grads: Gradients, k: int, n: int, show_all: bool, 
             d = _equals((Num(g[i], True), TIMES, Num(local[i], True)), delta[i])
             loc = _local_expr(act, z[i], a[i], local[i])
         elif act.name == "softmax":
-            d = _equals((Num(a[i]), Sym(" × ("), Num(g[i]), MINUS, Num(float(np.dot(g, a)), True), RP), delta[i])
+            d = _equals((Num(a[i]), Sym(" × (", r" \times ("), Num(g[i]), MINUS, Num(float(np.dot(g, a)), True), RP), delta[i])
             loc = None
         else:  # log_softmax
-            d = _equals((Num(g[i]), MINUS, Sym("e^"), LP, Num(a[i]), RP, TIMES, Num(float(np.sum(g)), True)), delta[i])
+            d = _equals((Num(g[i]), MINUS, Sym("e^(", "e^{"), Num(a[i]), Sym(")", "}"), TIMES, Num(float(np.sum(g)), True)), delta[i])
             loc = None
         grad_W = tuple(_equals(_product(delta[i], a_prev[j]), lg.grad_W[i, j]) for j in range(columns))
         gb = (Num(lg.grad_b[i] if single else delta[i]),) if layer.has_bias else None
