@@ -16,23 +16,23 @@ ratio to `python -c "import numpy, yaml, typer"` (target <= 1.3x, as for `forwar
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
-from nncalc.activations import get
-from nncalc.backward import backward
-from nncalc.network import Layer, Network, frozen
-
 SIZES = (784, 128, 64, 10)
 ACTIVATIONS = ("relu", "relu", "softmax")
 
 
-def network(rng: np.random.Generator) -> Network:
+def network(rng):  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from nncalc.activations import get
+    from nncalc.network import Layer, Network, frozen
+
     layers = []
     for k, (nin, nout) in enumerate(zip(SIZES, SIZES[1:])):
         W = rng.normal(size=(nout, nin)) * np.sqrt(2.0 / nin)  # He-normal
@@ -46,9 +46,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--startup", action="store_true", help="also measure the command's start-up")
+    parser.add_argument("--threads", type=int, help="threads for both NumPy's BLAS and PyTorch (default: theirs)")
     args = parser.parse_args()
+    if args.threads:  # before NumPy loads its BLAS
+        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(args.threads)
 
+    import numpy as np
     import torch
+
+    from nncalc.backward import backward
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     rng = np.random.default_rng(0)
     net = network(rng)
@@ -61,11 +71,11 @@ def main() -> None:
         (torch.tensor(layer.W, requires_grad=True), torch.tensor(layer.b, requires_grad=True)) for layer in net.layers
     ]
 
-    def ours() -> list[np.ndarray]:
-        g = backward(net, X, loss="cross-entropy", classes=classes, input_grad=False)
+    def ours():  # type: ignore[no-untyped-def]
+        g = backward(net, X, loss="cross-entropy", classes=classes, per_input=False)
         return [lg.grad_W for lg in g.layers]
 
-    def theirs() -> list[np.ndarray]:
+    def theirs():  # type: ignore[no-untyped-def]
         for W, b in params:
             W.grad = b.grad = None
         a = Xt

@@ -46,8 +46,8 @@ class LayerGradients(NamedTuple):
     ``grad_W`` (units, inputs) and ``grad_b`` (units,) belong to the batch's mean loss.
     """
 
-    upstream: Array
-    delta: Array
+    upstream: Array | None  # None after backward(per_input=False), as delta
+    delta: Array | None
     grad_W: Array
     grad_b: Array
     grad_input: Array | None
@@ -60,7 +60,7 @@ class Gradients(NamedTuple):
     when the last layer's delta is softmax with cross-entropy's ``a - t``.
     """
 
-    trace: Trace
+    trace: Trace | None  # None after backward(per_input=False)
     target: Array
     loss_name: str
     losses: Array
@@ -90,6 +90,7 @@ def backward(
     classes: Sequence[int] | None = None,
     trace: Trace | None = None,
     input_grad: bool = True,
+    per_input: bool = True,
     first: int = 1,
 ) -> Gradients:
     """Gradients of ``loss`` for inputs ``x`` (one, or a batch with one per row).
@@ -101,7 +102,10 @@ def backward(
     it, cross-entropy after a softmax output, nll after log_softmax, else half-sse.
     ``trace`` reuses a forward pass of ``x`` already computed; ``input_grad=False`` skips
     ``dL/dx`` (the first layer's ``grad_input``), which training does not need.
-    ``first`` numbers the batch's first input in messages.
+    ``per_input=False`` keeps only what training needs, the batch's ``grad_W``,
+    ``grad_b`` and each input's loss, and works through a long batch a block of rows at
+    a time, in the CPU's cache (``trace``, ``upstream``, ``delta`` and ``grad_input`` are
+    then None). ``first`` numbers the batch's first input in messages.
     """
     x = _inputs(net, x)
     out = net.layers[-1]
@@ -122,21 +126,20 @@ def backward(
             f"{len(x)} input{'s' if len(x) != 1 else ''} but {len(t)} target{'s' if len(t) != 1 else ''}; "
             "give one target per input"
         )
+    fused = loss_functions.fused(d, out.activation)
+    if not per_input:
+        return _mean_gradients(net, x, t, d, fused, first)
     trace = trace if trace is not None else forward(net, x, first)
     last = trace.layers[-1]
-    per_input = loss_functions.values(d, out, last.z, last.a, t, first)
-    fused = loss_functions.fused(d, out.activation)
+    losses = loss_functions.values(d, out, last.z, last.a, t, first)
     n = len(x)
     steps: list[LayerGradients] = []
     # Overflow is reported below, naming the layer, rather than warned about.
     with np.errstate(all="ignore"):
         g = d.grad(last.a, t)
         for k in range(len(net.layers) - 1, -1, -1):
-            layer, lt = net.layers[k], trace.layers[k]
-            if fused and k == len(net.layers) - 1:
-                delta = lt.a * t.sum(axis=1, keepdims=True) - t
-            else:
-                delta = layer.activation.vjp(lt.z, lt.a, g)
+            layer = net.layers[k]
+            delta = _deltas(net, trace, t, g, fused, k)
             a_prev = trace.inputs_to(k)
             # (a_prev^T delta)^T: the same sums as delta^T a_prev, and the order BLAS
             # runs fastest on a long batch.
@@ -147,7 +150,56 @@ def backward(
             _check_finite(net, layer, delta, grad_W, first)
             steps.append(LayerGradients(g, delta, grad_W, grad_b, g_prev))
             g = g_prev
-    return Gradients(trace, t, name, per_input, tuple(reversed(steps)), fused)
+    return Gradients(trace, t, name, losses, tuple(reversed(steps)), fused)
+
+
+def _deltas(net: Network, trace: Trace, t: Array, g: Array, fused: bool, k: int) -> Array:
+    """Layer ``k``'s delta from ``g = dL/da``: its activation's vector-Jacobian product,
+    or softmax with cross-entropy's ``a Σt - t``."""
+    lt = trace.layers[k]
+    if fused and k == len(net.layers) - 1:
+        return lt.a * t.sum(axis=1, keepdims=True) - t
+    return net.layers[k].activation.vjp(lt.z, lt.a, g)
+
+
+# Rows per block of backward(per_input=False), as values per layer: blocks of about 16 MB
+# are long enough for BLAS to run at full speed on the weight gradients (a sum over the
+# block's rows), and small enough that the allocator reuses their memory block after
+# block (arrays over 32 MB are mapped afresh, page by page, each time).
+BLOCK_VALUES = 1 << 21
+
+
+def _mean_gradients(net: Network, x: Array, t: Array, d: loss_functions.LossDef, fused: bool, first: int) -> Gradients:
+    """``backward(per_input=False)``: the batch's gradients, a block of rows at a time.
+
+    Each block's forward and backward pass stays in the CPU's cache, as in
+    :func:`nncalc.engine.predict`; the gradients of the blocks are summed.
+    """
+    n = len(x)
+    rows = max(64, BLOCK_VALUES // max(layer.nout for layer in net.layers))
+    sums_W = [np.zeros((layer.nin, layer.nout)) for layer in net.layers]  # transposed, as BLAS fills them
+    sums_b = [np.zeros(layer.nout) for layer in net.layers]
+    losses = np.empty(n)
+    out = net.layers[-1]
+    for lo in range(0, n, rows):
+        xb, tb = x[lo : lo + rows], t[lo : lo + rows]
+        trace = forward(net, xb, first + lo)
+        last = trace.layers[-1]
+        losses[lo : lo + rows] = loss_functions.values(d, out, last.z, last.a, tb, first + lo)
+        with np.errstate(all="ignore"):
+            g = d.grad(last.a, tb)
+            for k in range(len(net.layers) - 1, -1, -1):
+                delta = _deltas(net, trace, tb, g, fused, k)
+                sums_W[k] += trace.inputs_to(k).T @ delta
+                sums_b[k] += delta.sum(axis=0)
+                g = back(delta, net.layers[k].W) if k > 0 else None
+    layers = []
+    for layer, sW, sb in zip(net.layers, sums_W, sums_b):
+        grad_W = np.ascontiguousarray(sW.T) / n
+        grad_b = sb / n
+        _check_finite(net, layer, grad_b[None, :], grad_W, first)
+        layers.append(LayerGradients(None, None, grad_W, grad_b, None))
+    return Gradients(None, t, d.name, losses, tuple(layers), fused)
 
 
 def _inputs(net: Network, x: object) -> Array:
@@ -295,7 +347,7 @@ def train(
                 history.append(loss_value(net, x, t, loss))
                 break
             if grads is None:
-                grads = backward(net, x, t, loss, input_grad=False)
+                grads = backward(net, x, t, loss, per_input=False)
             history.append(grads.loss)
             net = step(net, grads, lr)
         except ComputeError as e:

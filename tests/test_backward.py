@@ -203,6 +203,14 @@ def test_matches_torch_autograd(loss, hidden, output, depth, n):
     for i, layer in enumerate(new.layers):
         assert_close(layer.W, want["W_new"][i], f"layer {i + 1} W after the step")
         assert_close(layer.b, want["b_new"][i], f"layer {i + 1} b after the step")
+    # The blocked path that training takes gives the same gradients.
+    fast = backward(net, x, g.target, loss, per_input=False)
+    assert fast.loss == pytest.approx(want["loss"], rel=1e-12, abs=1e-300)
+    for i, lg in enumerate(fast.layers):
+        assert lg.delta is None and lg.grad_input is None
+        assert_close(lg.grad_W, want["grad_W"][i], f"layer {i + 1} grad_W, per_input=False")
+        if net.layers[i].has_bias:
+            assert_close(lg.grad_b, want["grad_b"][i], f"layer {i + 1} grad_b, per_input=False")
 
 
 def test_softmax_hidden_layer_uses_the_whole_jacobian():
@@ -327,6 +335,24 @@ def test_seed_example_2_with_target_1_by_hand():
     assert hidden.grad_input[0].tolist() == pytest.approx(want_dx, rel=1e-13)
     # The numbers a person gets: -0.72, and 0.7 × -0.72 = -0.504.
     assert round(d_out, 12) == -0.72 and round(d_hidden[0], 12) == -0.504
+
+
+def test_long_batches_are_summed_block_by_block(monkeypatch):
+    """per_input=False works a block of rows at a time; blocks of 64 rows here, so 1,000
+    inputs make 16 blocks, against the whole-batch pass."""
+    import nncalc.backward as engine
+
+    monkeypatch.setattr(engine, "BLOCK_VALUES", 64)  # so 64 rows per block of 1 unit
+    rng = np.random.default_rng(5)
+    net = random_network(rng, 3, "tanh", "softmax")
+    x = rng.normal(size=(1000, 3))
+    classes = rng.integers(1, 4, size=1000)
+    whole = backward(net, x, classes=classes)
+    blocks = backward(net, x, classes=classes, per_input=False)
+    assert blocks.losses.tolist() == pytest.approx(whole.losses.tolist(), rel=1e-14)
+    for a, b in zip(whole.layers, blocks.layers):
+        assert_close(b.grad_W, a.grad_W, "grad_W", rtol=1e-13)
+        assert_close(b.grad_b, a.grad_b, "grad_b", rtol=1e-13)
 
 
 def test_batch_mean_and_per_input_parts():
