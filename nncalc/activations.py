@@ -522,6 +522,11 @@ class Activation:
     definition: ActivationDef
     params: tuple[tuple[str, float], ...] = ()
 
+    def __reduce__(self) -> tuple:
+        # By name, so a Network pickles (Dask ships it to workers) although the registry
+        # holds lambdas.
+        return (_bind, (self.definition.name, self.params))
+
     @property
     def name(self) -> str:
         return self.definition.name
@@ -588,6 +593,10 @@ def get(name: str, **params: float) -> Activation:
     d = REGISTRY[name]
     values = {**d.params, **params}
     return Activation(d, tuple((k, float(values[k])) for k in d.params))
+
+
+def _bind(name: str, params: tuple[tuple[str, float], ...]) -> Activation:
+    return get(name, **dict(params))
 
 
 def definitions() -> tuple[ActivationDef, ...]:

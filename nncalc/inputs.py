@@ -1,25 +1,32 @@
 """Numbers and input vectors, read the way people write them.
 
-``1``, ``-0.5``, ``.5``, ``1e-3``, ``2E2`` are numbers; ``nan``, ``inf``, ``yes`` and empty
-strings are not. The same rule serves the spec's plain YAML scalars and ``--input``.
+``1``, ``-0.5``, ``.5``, ``1e-3``, ``2E2`` are numbers; ``nan``, ``inf``, ``yes``, ``0x10``,
+``1_000``, digits other than 0-9 and empty strings are not. The same rule serves the
+spec's plain YAML scalars, ``--input`` and every text input or weight file.
 """
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 import re
-from itertools import islice
+import sys
+import warnings
+import weakref
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 
+from nncalc import files
 from nncalc.errors import InputError
-from nncalc.network import Network
+from nncalc.files import shown
+from nncalc.network import Network, length_problem
 
 # A decimal number: digits with an optional fraction, or a bare fraction, then an
-# optional exponent. Python's float() would also take "nan", "inf" and "1_0"; we do not.
-NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
+# optional exponent. Python's float() would also take "nan", "inf", "1_0" and other
+# scripts' digits ("١"); we do not.
+NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _NOT_FINITE = {"nan", "inf", "infinity", ".nan", ".inf"}
 
 
@@ -32,56 +39,90 @@ def parse_number(text: str) -> float:
     Traceback (most recent call last):
     ...
     ValueError: 'nan' is not a finite number
+    >>> parse_number("1" * 400)
+    Traceback (most recent call last):
+    ...
+    ValueError: '111111111111111111111111111111…' (400 characters) is too large for float64
     """
     s = text.strip()
     if s.lstrip("+-").lower() in _NOT_FINITE:
-        raise ValueError(f"'{s}' is not a finite number")
+        raise ValueError(f"{shown(s)} is not a finite number")
+    if "/" in s and FRACTION.fullmatch(s):
+        try:
+            value = float(parse_exact(s))
+        except OverflowError:
+            raise ValueError(f"{shown(s)} is too large for float64") from None
+        return value
     if not NUMBER.fullmatch(s):
-        raise ValueError(f"'{s}' is not a number" if s else "a value is empty")
-    value = float(s)
+        if not s:
+            raise ValueError("a value is empty")
+        if any(c.isdigit() and not c.isascii() for c in s):
+            raise ValueError(f"{shown(s)} is not a number: write its digits as 0-9")
+        raise ValueError(f"{shown(s)} is not a number")
+    value = float(s)  # correctly rounded, whatever the number of digits
     if not math.isfinite(value):
-        raise ValueError(f"'{s}' is too large for float64")
+        raise ValueError(f"{shown(s)} is too large for float64")
     return value
 
 
-def parse_vector(text: str, net: Network) -> np.ndarray:
-    """One input vector from ``--input`` text such as ``1,2`` or ``[1, 2]``.
+# A fraction of two decimal numbers, as teachers write them: 1/3, -2/7, 0.5/3.
+FRACTION = re.compile(rf"({NUMBER.pattern})\s*/\s*({NUMBER.pattern})")
 
-    >>> from nncalc.activations import get
-    >>> from nncalc.network import Layer, Network
-    >>> net = Network((Layer("hidden", np.ones((3, 2)), np.zeros(3), get("relu")),))
+
+def parse_exact(text: str) -> Fraction:
+    """The exact rational value of a number as written: ``0.1`` is 1/10, ``1/3`` is 1/3.
+
+    >>> parse_exact("0.1"), parse_exact("-2/7"), parse_exact("1e-2")
+    (Fraction(1, 10), Fraction(-2, 7), Fraction(1, 100))
+    >>> float(parse_exact("1/3")) == parse_number("1/3")
+    True
+    """
+    s = text.strip()
+    m = FRACTION.fullmatch(s)
+    if m is not None:
+        denominator = Fraction(m[2])
+        if denominator == 0:
+            raise ValueError(f"{shown(s)} divides by zero")
+        return Fraction(m[1]) / denominator
+    parse_number(s)  # the same rules (and messages) as every number
+    return Fraction(s)
+
+
+def parse_vector(text: str, net: Network, what: str | None = None) -> np.ndarray:
+    """One input vector from text such as ``1,2``, ``1 2`` or ``[1, 2]``.
+
+    ``what`` names the text in messages (default: ``input '1,x'``); the command line
+    passes its flag's words.
+
+    >>> from nncalc.network import build_network
+    >>> net = build_network([{"name": "hidden", "weights": np.ones((3, 2))}])
     >>> parse_vector("-1, 2e-1", net).tolist()
     [-1.0, 0.2]
+    >>> parse_vector("1,x", net)
+    Traceback (most recent call last):
+    ...
+    nncalc.errors.InputError: input '1,x': value 2 of 2: 'x' is not a number; expected 2 numbers separated by commas
     """
+    what = what or f"input {shown(text)}"
     body = text.strip()
     if body.startswith("[") and body.endswith("]"):
         body = body[1:-1]
     items = body.split(",") if "," in body else body.split()
     if not items:
-        raise InputError(f"--input '{text}' is empty; expected {net.nin} numbers separated by commas")
+        raise InputError(f"{what} is empty; expected {net.nin} numbers separated by commas")
     values = []
     for i, item in enumerate(items, 1):
         try:
             values.append(parse_number(item))
         except ValueError as e:
-            where = f"value {i} of {len(items)}"
             raise InputError(
-                f"--input '{text}': {where}: {e}; expected {net.nin} numbers separated "
-                f"by commas, like --input {','.join(['1'] * net.nin)}"
+                f"{what}: value {i} of {len(items)}: {e}; expected {net.nin} numbers separated by commas",
+                hint="input",
             ) from None
-    check_length(len(values), net, f"--input '{text}'")
+    problem = length_problem(len(values), net, what)
+    if problem:
+        raise InputError(problem)
     return np.array(values, dtype=np.float64)
-
-
-def check_length(n: int, net: Network, what: str) -> None:
-    """Raise InputError unless an input of ``n`` values fits the first layer."""
-    if n != net.nin:
-        first = net.layers[0]
-        raise InputError(
-            f"{what} has {n} value{'s' if n != 1 else ''}, but layer '{first.name}' takes "
-            f"{net.nin} input{'s' if net.nin != 1 else ''} (its weights have {net.nin} "
-            f"column{'s' if net.nin != 1 else ''})"
-        )
 
 
 def parse_option_number(text: str, option: str) -> float:
@@ -89,7 +130,7 @@ def parse_option_number(text: str, option: str) -> float:
     try:
         return parse_number(text)
     except ValueError as e:
-        raise InputError(f"{option} '{text}': {e}") from None
+        raise InputError(f"{option} {shown(text)}: {e}") from None
 
 
 def parse_range(text: str, option: str = "--range") -> tuple[float, float]:
@@ -100,21 +141,26 @@ def parse_range(text: str, option: str = "--range") -> tuple[float, float]:
     """
     parts = text.split(",")
     if len(parts) != 2:
-        raise InputError(f"{option} '{text}': expected two numbers, like {option} -5,5")
+        raise InputError(f"{option} {shown(text)}: expected two numbers, like {option} -5,5")
     lo, hi = (parse_option_number(p, option) for p in parts)
     if not lo < hi:
-        raise InputError(f"{option} '{text}': the first number must be smaller than the second")
+        raise InputError(f"{option} {shown(text)}: the first number must be smaller than the second")
     return lo, hi
 
 
 # ------------------------------------------------------------------------ input files
 #
-# Inputs stream through in chunks of CHUNK_ROWS rows, so memory stays flat however long
-# the file is. Each chunk is parsed by NumPy's C reader (np.loadtxt); only when that fails
-# is the chunk read again line by line, to yield the rows before the bad one and report it
-# with its line number.
+# Inputs stream through in chunks of at most CHUNK_ROWS rows, so memory stays flat however
+# long the file is. Text is read in blocks of whole lines (files.text_lines). Each chunk is
+# parsed by NumPy's C reader (np.loadtxt) when it is ASCII; when that fails, or the chunk
+# is not ASCII, it is read again line by line by the reference reader (parse_number per
+# field), which yields the rows before a bad line and reports that line. The fast reader
+# only ever accepts a subset of what the reference reader accepts, with the same values,
+# so the two cannot disagree: the reference reader decides.
 
 CHUNK_ROWS = 65536
+CHUNK_BYTES = 8 << 20  # a chunk of .npy rows holds at most this many bytes
+MAX_MATRIX_LINE = 64 << 20  # a line of a weight file (one row of a matrix)
 FORMATS = ("csv", "tsv", "npy", "json", "ndjson")
 _SUFFIXES = {
     ".csv": "csv",
@@ -126,6 +172,14 @@ _SUFFIXES = {
     ".jsonl": "ndjson",
 }
 _DELIMITERS = {"csv": ",", "tsv": "\t"}
+_SEPARATORS = {",": "commas", "\t": "tabs"}
+# Words that read as values, not as column names, in a first line.
+_LITERALS = {"nan", "inf", "infinity", "true", "false", "null", "none"}
+
+
+def _max_line(width: int) -> int:
+    """The longest line read for rows of ``width`` numbers: far more than they need."""
+    return max(1 << 20, 64 * width)
 
 
 def _row_values(line: str, delimiter: str | None) -> list[str] | None:
@@ -136,22 +190,44 @@ def _row_values(line: str, delimiter: str | None) -> list[str] | None:
     return [f.strip() for f in body.split(delimiter)] if delimiter else body.split()
 
 
-def _looks_like_header(line: str, delimiter: str | None) -> bool:
-    fields = _row_values(line, delimiter)
-    if fields is None:
+def _is_name(field: str) -> bool:
+    """A column name: printable text starting with a letter or _, not a word like nan or true."""
+    f = field.strip().strip("\"'")
+    return bool(f) and (f[0].isalpha() or f[0] == "_") and f.isprintable() and f.lower() not in _LITERALS
+
+
+def _is_header(fields: list[str], width: int, source: str, line: int) -> bool:
+    """Whether a file's first row is a header: every field a name. Anything else is data
+    (and an error if it is not numbers); a header of the wrong width is an error too."""
+    if not all(map(_is_name, fields)):
         return False
-    try:
-        for f in fields:
-            parse_number(f)
-    except ValueError:
-        return True
-    return False
+    if len(fields) != width:
+        n = len(fields)
+        raise InputError(
+            f"the header has {n} name{'s' if n != 1 else ''}; expected {width}, one per input",
+            source=source,
+            line=line,
+        )
+    return True
+
+
+def _width_problem(fields: list[str], width: int, delimiter: str | None) -> str:
+    problem = f"expected {width} value{'s' if width != 1 else ''}, got {len(fields)}"
+    if delimiter in _SEPARATORS and len(fields) < width and any(c in f for f in fields for c in ";|, \t"):
+        problem += f"; values are separated by {_SEPARATORS[delimiter]}"
+    elif len(fields) > width and fields[-1] == "":
+        problem += " (the last is empty)"
+    return problem
+
+
+def _rows(rows: list[list[float]], width: int) -> np.ndarray:
+    return np.array(rows, dtype=np.float64).reshape(len(rows), width)
 
 
 def _scan_lines(
     lines: list[str], delimiter: str | None, width: int, source: str, first_line: int
-) -> tuple[np.ndarray, InputError]:
-    """The rows before the first bad line, and the error that line deserves."""
+) -> tuple[np.ndarray, InputError | None]:
+    """The reference reader: the rows up to the first bad line, and that line's error."""
     good: list[list[float]] = []
     for i, line in enumerate(lines):
         fields = _row_values(line, delimiter)
@@ -159,146 +235,485 @@ def _scan_lines(
             continue
         where = dict(source=source, line=first_line + i)
         if len(fields) != width:
-            return _rows(good, width), InputError(f"expected {width} values, got {len(fields)}", **where)
+            return _rows(good, width), InputError(_width_problem(fields, width, delimiter), **where)
         try:
             good.append([parse_number(f) for f in fields])
         except ValueError as e:
             return _rows(good, width), InputError(f"{e}; expected {width} numbers", **where)
-    raise AssertionError("the fast reader failed on lines the slow one accepts")  # pragma: no cover
+    return _rows(good, width), None
 
 
-def _rows(rows: list[list[float]], width: int) -> np.ndarray:
-    return np.array(rows, dtype=np.float64).reshape(len(rows), width)
+def _loadtxt(lines: list[str], delimiter: str | None, comments: str | None) -> np.ndarray | None:
+    """NumPy's C reader on ASCII lines, or None where it fails."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "input contained no data", for a chunk of comments
+            return np.loadtxt(lines, delimiter=delimiter, comments=comments, ndmin=2, dtype=np.float64)
+    except ValueError:
+        return None
 
 
 def _parse_chunk(
-    lines: list[str], delimiter: str | None, width: int, source: str, first_line: int
+    lines: list[str], delimiter: str | None, width: int, source: str, first_line: int, ascii: bool = True
 ) -> tuple[np.ndarray, InputError | None]:
     """Parse a chunk of text lines: (rows, None), or (rows before the bad line, error)."""
-    try:
-        rows = np.loadtxt(lines, delimiter=delimiter, comments="#", ndmin=2, dtype=np.float64)
-        if rows.size == 0:
-            return rows.reshape(0, width), None
-        if rows.shape[1] == width and np.isfinite(rows).all():
-            return rows, None
-    except ValueError:
-        pass
+    if ascii:  # other scripts' digits and spaces are for the reference reader to judge
+        rows = _loadtxt(lines, delimiter, "#")
+        if rows is not None:
+            if rows.size == 0:
+                return rows.reshape(0, width), None
+            if rows.shape[1] == width and np.isfinite(rows).all():
+                return rows, None
     return _scan_lines(lines, delimiter, width, source, first_line)
 
 
-def _text_chunks(
-    f: Iterator[str], delimiter: str | None, width: int, source: str, strip: str = ""
-) -> Iterator[np.ndarray]:
-    """Rows of a delimited text file, a chunk at a time; a first line of names is skipped.
+def _text_chunks(f: files.Readable, delimiter: str, width: int, source: str) -> Iterator[np.ndarray]:
+    """Rows of CSV or TSV text, a chunk at a time; a first line of names is skipped."""
+    header_pending = True
+    for first_line, lines, ascii in files.text_lines(f, source, _max_line(width)):
+        if header_pending:
+            k = next((i for i, line in enumerate(lines) if _row_values(line, delimiter) is not None), None)
+            if k is not None:
+                header_pending = False
+                if _is_header(_row_values(lines[k], delimiter) or [], width, source, first_line + k):
+                    lines[k] = ""  # keep the line numbers right
+        for start in range(0, len(lines), CHUNK_ROWS):
+            rows, error = _parse_chunk(
+                lines[start : start + CHUNK_ROWS], delimiter, width, source, first_line + start, ascii
+            )
+            if len(rows):
+                yield rows
+            if error is not None:
+                raise error
 
-    ``strip`` lists characters removed from every line first (the brackets of NDJSON).
+
+def _ndjson_chunks(f: files.Readable, width: int, source: str) -> Iterator[np.ndarray]:
+    """JSON Lines, one flat list of numbers per line; no header, no comments."""
+    for first_line, lines, ascii in files.text_lines(f, source, _max_line(width)):
+        for start in range(0, len(lines), CHUNK_ROWS):
+            part = lines[start : start + CHUNK_ROWS]
+            rows = _ndjson_fast(part, width) if ascii else None
+            error = None
+            if rows is None:
+                rows, error = _ndjson_scan(part, width, source, first_line + start)
+            if len(rows):
+                yield rows
+            if error is not None:
+                raise error
+
+
+def _ndjson_fast(lines: list[str], width: int) -> np.ndarray | None:
+    """The rows of lines that are all plainly ``[n, n, ...]``, else None.
+
+    Counting brackets over the joined chunk checks, in C, that every non-blank line starts
+    with its only '[' and ends with its only ']'; the rest is CSV for np.loadtxt.
     """
-    table = str.maketrans("", "", strip) if strip else None
-    line_no = 1
-    first = True
-    while True:
-        lines = list(islice(f, CHUNK_ROWS))
-        if not lines:
-            return
-        if table is not None:
-            lines = [line.translate(table) for line in lines]
-        if first:
-            first = False
-            k = next((i for i, line in enumerate(lines) if _row_values(line, delimiter)), None)
-            if k is not None and _looks_like_header(lines[k], delimiter):
-                lines[k] = "\n"  # keep line numbers right
-        rows, error = _parse_chunk(lines, delimiter, width, source, line_no)
-        if len(rows):
-            yield rows
-        if error is not None:
-            raise error
-        line_no += len(lines)
+    stripped = list(map(str.strip, lines))
+    n = len(stripped) - stripped.count("")
+    if n == 0:
+        return np.empty((0, width))
+    text = "\n".join(stripped)
+    if not (
+        text.count("[") == text.count("]") == n
+        and ("\n" + text).count("\n[") == n
+        and (text + "\n").count("]\n") == n
+    ):
+        return None
+    rows = _loadtxt(text.replace("[", "").replace("]", "").split("\n"), ",", None)
+    if rows is None or rows.shape != (n, width) or not np.isfinite(rows).all():
+        return None
+    return rows
 
 
-def _ndjson_chunks(f: Iterator[str], width: int, source: str) -> Iterator[np.ndarray]:
-    """JSON Lines of number lists. Fast path: check each line is one flat list, drop the
-    brackets and read the rest as CSV (whose checks then catch true, null, "1" and NaN)."""
-    lines = _FlatLists(f, source)
-    # One iterator for all chunks: each chunk goes on where the last stopped, and none
-    # goes past the bad line.
-    yield from _text_chunks(iter(lines), ",", width, source, strip="[]")
-    if lines.error is not None:  # raised after the rows before the bad line were yielded
-        raise lines.error
+def _ndjson_scan(
+    lines: list[str], width: int, source: str, first_line: int
+) -> tuple[np.ndarray, InputError | None]:
+    """The reference NDJSON reader: rows up to the first bad line, and its error."""
+    good: list[list[float]] = []
+    for i, line in enumerate(lines):
+        body = line.strip()
+        if not body:
+            continue
+        where = dict(source=source, line=first_line + i)
+        if not (body[0] == "[" and body[-1] == "]" and body.count("[") == body.count("]") == 1):
+            return _rows(good, width), InputError(_not_a_flat_list(body, width), **where)
+        fields = [f.strip() for f in body[1:-1].split(",")]
+        if fields == [""]:
+            return _rows(good, width), InputError(f"expected a list of {width} numbers, got an empty list", **where)
+        if len(fields) != width:
+            return _rows(good, width), InputError(_width_problem(fields, width, None), **where)
+        try:
+            good.append([parse_number(f) for f in fields])
+        except ValueError as e:
+            return _rows(good, width), InputError(f"{e}; expected {width} numbers", **where)
+    return _rows(good, width), None
 
 
-class _FlatLists:
-    """The lines of an NDJSON file up to the first that is not one flat [...] list."""
-
-    def __init__(self, f: Iterator[str], source: str) -> None:
-        self.f, self.source, self.error = f, source, None
-
-    def __iter__(self) -> Iterator[str]:
-        import json
-
-        for line_no, line in enumerate(self.f, 1):
-            body = line.strip()
-            if body and not (body[0] == "[" and body[-1] == "]" and body.count("[") == body.count("]") == 1):
-                try:
-                    value = json.loads(body)
-                    got = f"{type(value).__name__} {body[:40]}"
-                except ValueError:
-                    got = f"'{body[:40]}', which is not JSON"
-                self.error = InputError(f"expected a list of numbers, like [1, 2], got {got}", self.source, line_no)
-                return
-            yield line
+def _not_a_flat_list(body: str, width: int) -> str:
+    try:
+        value = _json_decoder().decode(body)
+    except (ValueError, RecursionError):
+        got = f"{shown(body)}, which is not JSON"
+    else:
+        got = "a list of lists" if isinstance(value, list) else f"{_json_kind(value)}: {shown(body)}"
+    return f"expected a list of {width} numbers, like {_example(width)}, got {got}"
 
 
-def _json_rows(text: str, width: int, source: str) -> Iterator[np.ndarray]:
-    """A JSON document holding a list of number lists (or one list: one input)."""
+def _example(width: int) -> str:
+    """``[1, 2]`` for two inputs, ``[1, 2, …]`` for many."""
+    shown = [str(i) for i in range(1, min(width, 3) + 1)] + (["…"] if width > 3 else [])
+    return "[" + ", ".join(shown) + "]"
+
+
+# -- JSON documents, read a row at a time
+
+
+class _JsonBad:
+    """A JSON number nncalc refuses (NaN, Infinity, beyond float64), kept for its message."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _json_number(text: str) -> float | _JsonBad:
+    value = float(text)  # never int(): no limit on digits, no OverflowError
+    return value if math.isfinite(value) else _JsonBad(f"{shown(text)} is too large for float64")
+
+
+def _json_constant(name: str) -> _JsonBad:
+    return _JsonBad(f"{name} is not a finite number")
+
+
+def _json_decoder():  # type: ignore[no-untyped-def]
     import json
 
-    try:
-        doc = json.loads(text)
-    except ValueError as e:
-        raise InputError(f"not JSON: {e}", source=source) from None
-    if isinstance(doc, list) and doc and not isinstance(doc[0], list):
-        doc = [doc]
-    if not isinstance(doc, list):
-        raise InputError("expected a list of inputs, like [[1, 2], [3, 4]]", source=source)
-    for i, row in enumerate(doc, 1):
-        if not isinstance(row, list) or len(row) != width:
-            got = f"{len(row)} values" if isinstance(row, list) else type(row).__name__
-            raise InputError(f"input {i}: expected {width} values, got {got}", source=source)
-        for v in row:
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise InputError(f"input {i}: {json.dumps(v)} is not a finite number", source=source)
-    for start in range(0, len(doc), CHUNK_ROWS):
-        yield np.array(doc[start : start + CHUNK_ROWS], dtype=np.float64).reshape(-1, width)
+    return json.JSONDecoder(parse_int=_json_number, parse_float=_json_number, parse_constant=_json_constant)
 
 
-def _npy_chunks(load: Callable[[], np.ndarray], width: int, source: str) -> Iterator[np.ndarray]:
-    """Rows of a .npy array, read without pickle (an object array is refused)."""
-    try:
-        data = load()
-    except ValueError as e:
-        if "allow_pickle" in str(e) or "object" in str(e).lower():
-            raise InputError("holds Python objects (pickled data), which nncalc refuses to load", source=source) from None
-        raise InputError(f"not a valid .npy file: {e}", source=source) from None
-    if data.dtype.kind not in "fiu":
-        raise InputError(f"holds {data.dtype} values; expected real numbers", source=source)
-    if data.ndim == 1:
-        data = data.reshape(-1, 1) if width == 1 else data.reshape(1, -1)
-    if data.ndim != 2 or data.shape[1] != width:
-        raise InputError(f"has shape {data.shape}; expected (rows, {width})", source=source)
-    for start in range(0, len(data), CHUNK_ROWS):
-        rows = np.asarray(data[start : start + CHUNK_ROWS], dtype=np.float64)
+def _json_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, _JsonBad):
+        return "a number that is not finite"
+    return {str: "a string", list: "a list", dict: "an object"}.get(type(value), "a value")
+
+
+def _value_problem(value: object) -> str:
+    if isinstance(value, _JsonBad):
+        return value.message
+    if isinstance(value, str):
+        return f"the string {shown(value)} is not a number"
+    return f"{_json_kind(value)} is not a number"
+
+
+def _row_problem(value: object, width: int) -> str:
+    if not isinstance(value, list):
+        return f"expected a list of {width} numbers, got {_json_kind(value)}"
+    if len(value) != width:
+        return f"expected {width} value{'s' if width != 1 else ''}, got {len(value)}"
+    j, v = next((j, v) for j, v in enumerate(value, 1) if type(v) is not float)
+    return f"value {j}: {_value_problem(v)}"
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_NOT_NUMBERS = re.compile(r"[^-+0-9.eE,\[\] \t\n\r]")
+
+
+class _JsonStream:
+    """A JSON document read a block at a time, its values decoded one by one.
+
+    Keeps the line and column of the buffer's start, so every message can say where.
+    """
+
+    LOOKAHEAD = 1 << 16  # decode a value only with this much text after it (or the end)
+
+    def __init__(self, f: files.Readable, source: str, max_value: int) -> None:
+        import codecs
+        import json
+
+        self.f, self.source, self.max_value = f, source, max_value
+        self.decoder = _json_decoder()
+        self.error_type = json.JSONDecodeError
+        self.text = codecs.getincrementaldecoder("utf-8")()
+        self.buf, self.pos, self.eof, self.first = "", 0, False, True
+        self.line, self.col = 1, 1  # of buf[0]
+        self.base = 0  # characters before buf[0]
+
+    def fill(self) -> None:
+        n = self.buf.count("\n", 0, self.pos)
+        if n:
+            self.line += n
+            self.col = self.pos - self.buf.rfind("\n", 0, self.pos)
+        else:
+            self.col += self.pos
+        self.base += self.pos
+        block = self.f.read(files.BLOCK)
+        try:
+            text = self.text.decode(block, final=not block)
+        except UnicodeDecodeError as e:
+            line = self.line + self.buf.count("\n", self.pos) + block[: e.start].count(b"\n")
+            raise InputError("not UTF-8 text", source=self.source, line=line) from None
+        if self.first and text:
+            self.first = False
+            text = text.removeprefix("\ufeff")
+        self.buf = self.buf[self.pos :] + text
+        self.pos = 0
+        self.eof = not block
+
+    def where(self, pos: int) -> tuple[int, int]:
+        n = self.buf.count("\n", 0, pos)
+        if n:
+            return self.line + n, pos - self.buf.rfind("\n", 0, pos)
+        return self.line, self.col + pos
+
+    def error(self, message: str, pos: int | tuple[int, int]) -> InputError:
+        """An InputError at a position of the buffer, or at a (line, column) noted before."""
+        line, col = self.where(pos) if isinstance(pos, int) else pos
+        return InputError(message, source=self.source, line=line, column=col)
+
+    def peek(self) -> str:
+        """Skip white space; the next character, or "" at the end of the document."""
+        while True:
+            self.pos = _WHITESPACE.match(self.buf, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.buf):
+                return self.buf[self.pos]
+            if self.eof:
+                return ""
+            self.fill()
+
+    def value(self) -> tuple[object, int]:
+        """The value after any white space, and where it starts."""
+        if not self.peek():
+            raise self.error("not JSON: the document ends before its list is closed", self.pos)
+        window = self.LOOKAHEAD
+        while True:
+            if not self.eof and len(self.buf) - self.pos < window:
+                self.fill()
+                continue
+            try:
+                value, end = self.decoder.raw_decode(self.buf, self.pos)
+            except self.error_type as e:
+                # Near the end of the buffer the value may only be cut short: read on.
+                if self.eof or e.pos < len(self.buf) - 64 and not e.msg.startswith("Unterminated"):
+                    raise self.error(f"not JSON: {e.msg}", e.pos) from None
+                end = None
+            except RecursionError:
+                raise self.error("not JSON: lists nested too deeply", self.pos) from None
+            if end is not None and (end < len(self.buf) or self.eof):
+                start, self.pos = self.pos, end
+                return value, start
+            if len(self.buf) - self.pos >= self.max_value:
+                raise self.error(f"a value longer than {files.size_text(self.max_value)}; expected numbers", self.pos)
+            window = 2 * (len(self.buf) - self.pos) + 1
+
+    def bulk_rows(self, width: int) -> tuple[np.ndarray | None, int]:
+        """The whole rows ahead in the buffer, decoded in one call when they are plainly
+        lists of ``width`` finite numbers: (rows, 0), or (None, where the span to read row
+        by row ends, counted from the document's start).
+
+        The span ends at a ']' followed by ','. Holding only digits, signs, points,
+        exponents, commas and brackets, it decodes as the very rows the row-by-row reader
+        would read, with the same values (every number through float()); anything else
+        (true, null, strings, nesting, NaN, a number too large) is left to that reader,
+        which names the problem and its line.
+        """
+        import json
+
+        if not self.eof and len(self.buf) - self.pos < self.LOOKAHEAD:
+            self.fill()
+            self.peek()
+        start = self.pos
+        k = self.buf.rfind("]", start)
+        while k > start:
+            j = _WHITESPACE.match(self.buf, k + 1).end()  # type: ignore[union-attr]
+            if j < len(self.buf) and self.buf[j] == ",":
+                break
+            k = self.buf.rfind("]", start, k)
+        if k <= start:
+            return None, 0
+        span = self.buf[start : k + 1]
+        if _NOT_NUMBERS.search(span) is None:
+            try:
+                rows = np.array(json.loads("[" + span + "]", parse_int=float), dtype=np.float64)
+            except (ValueError, TypeError, OverflowError, RecursionError):
+                pass
+            else:
+                if rows.ndim == 2 and rows.shape[1] == width and np.isfinite(rows).all():
+                    self.pos = k + 1
+                    return rows, 0
+        return None, self.base + k + 1
+
+    def expect_end(self) -> None:
+        if self.peek():
+            raise self.error("not JSON: more text after the list of inputs", self.pos)
+
+
+def _json_chunks(f: files.Readable, width: int, source: str) -> Iterator[np.ndarray]:
+    """A JSON document holding a list of number lists (or one list: one input), streamed."""
+    doc = _JsonStream(f, source, _max_line(width))
+    c = doc.peek()
+    if not c:
+        return  # empty: no inputs
+    if c != "[":
+        raise doc.error(f"expected a list of inputs, like [[1, 2], [3, 4]], got {_json_start(c)}", doc.pos)
+    doc.pos += 1
+    c = doc.peek()
+    if c == "]":
+        doc.pos += 1
+        doc.expect_end()
+        return
+    if c == "[":
+        yield from _json_rows(doc, width)
+    else:
+        yield _json_one(doc, width)
+    doc.expect_end()
+
+
+def _json_start(c: str) -> str:
+    if c == "{":
+        return "an object"
+    if c == '"':
+        return "a string"
+    if c in "-0123456789":
+        return "a number"
+    return "text that is not JSON"
+
+
+def _after_value(doc: _JsonStream, what: str) -> bool:
+    """Past the ',' after a value (True) or the closing ']' (False)."""
+    c = doc.peek()
+    if c == ",":
+        doc.pos += 1
+        return True
+    if c == "]":
+        doc.pos += 1
+        return False
+    if not c:
+        raise doc.error("not JSON: the document ends before its list is closed", doc.pos)
+    raise doc.error(f"not JSON: expected ',' or ']' after {what}", doc.pos)
+
+
+def _json_rows(doc: _JsonStream, width: int) -> Iterator[np.ndarray]:
+    rows: list[list[float]] = []
+    n = 0
+    slow_until = 0  # a span where the bulk reader failed: read it row by row
+    more = True
+    while more:
+        if doc.base + doc.pos >= slow_until:
+            doc.peek()
+            bulk, slow_until = doc.bulk_rows(width)
+            if bulk is not None:
+                if rows:
+                    yield np.array(rows, dtype=np.float64)
+                    rows = []
+                n += len(bulk)
+                yield bulk
+                more = _after_value(doc, f"input {n:,}")
+                continue
+        row, at = doc.value()
+        n += 1
+        if not (type(row) is list and len(row) == width and all(type(v) is float for v in row)):
+            if rows:
+                yield np.array(rows, dtype=np.float64)
+            raise doc.error(f"input {n:,}: {_row_problem(row, width)}", at)
+        rows.append(row)
+        if len(rows) == CHUNK_ROWS:
+            yield np.array(rows, dtype=np.float64)
+            rows = []
+        more = _after_value(doc, f"input {n:,}")
+    if rows:
+        yield np.array(rows, dtype=np.float64)
+
+
+def _json_one(doc: _JsonStream, width: int) -> np.ndarray:
+    """A flat list: one input. At most width + 1 values are read."""
+    values: list[float] = []
+    start = doc.where(doc.pos - 1)  # the '[' (noted now: reading on moves the buffer)
+    more = True
+    while more:
+        value, at = doc.value()
+        if type(value) is not float:
+            raise doc.error(f"value {len(values) + 1}: {_value_problem(value)}; expected {width} numbers", at)
+        values.append(value)
+        if len(values) > width:
+            raise doc.error(f"the input has more than {width} values; expected {width}", start)
+        more = _after_value(doc, f"value {len(values)}")
+    if len(values) != width:
+        raise doc.error(f"the input has {len(values)} value{'s' if len(values) != 1 else ''}; expected {width}", start)
+    return np.array([values], dtype=np.float64)
+
+
+# -- .npy arrays
+
+
+def _npy_chunks(f: files.Readable, width: int, source: str, size: int | None) -> Iterator[np.ndarray]:
+    """Rows of a .npy array, read a chunk at a time after its header was checked.
+
+    ``size`` is the file's size (None for a stream): the header's declared size must match
+    it before anything is read. Never pickle: an object array is refused by its header.
+    """
+    header = files.read_npy_header(f, source)
+    if size is not None:
+        files.check_npy_size(header, size, source)
+    shape = header.shape
+    if header.count == 0 and len(shape) == 1:
+        return  # no inputs
+    if len(shape) == 1:
+        nrows, ncols = (shape[0], 1) if width == 1 else (1, shape[0])
+    elif len(shape) == 2:
+        nrows, ncols = shape
+    else:
+        nrows, ncols = -1, -1
+    if ncols != width:
+        raise InputError(f"has shape {shape}; expected (rows, {width})", source=source)
+    if header.fortran and nrows > 1 and ncols > 1:
+        # Column-major data has no row chunks: read it whole, within the budget.
+        files.check_budget(header, source)
+        data = files.read_npy_data(f, header, source)
+        chunks = (data[s : s + CHUNK_ROWS] for s in range(0, nrows, CHUNK_ROWS))
+    else:
+        chunks = _npy_row_chunks(f, header, nrows, ncols, source)
+    done = 0
+    for rows in chunks:
         bad = ~np.isfinite(rows)
         if bad.any():
             r, c = np.argwhere(bad)[0]
             if r:
                 yield rows[:r]
-            raise InputError(f"row {start + r + 1}, value {c + 1} is not a finite number", source=source)
+            raise InputError(f"row {done + r + 1:,}, value {c + 1} is not a finite number", source=source)
+        done += len(rows)
         yield rows
+    if size is None and f.read(1):
+        raise InputError(f"holds more data than its header declares ({header.describe()})", source=source)
+
+
+def _npy_row_chunks(
+    f: files.Readable, header: files.NpyHeader, nrows: int, ncols: int, source: str
+) -> Iterator[np.ndarray]:
+    row_bytes = ncols * header.dtype.itemsize
+    step = max(1, min(CHUNK_ROWS, CHUNK_BYTES // max(row_bytes, 1)))
+    for start in range(0, nrows, step):
+        n = min(step, nrows - start)
+        raw = files.read_exact(f, n * row_bytes)
+        if len(raw) < n * row_bytes:
+            got = start + len(raw) // row_bytes
+            raise InputError(
+                f"is truncated: its header declares {header.describe()}, but the data ends after {got:,} rows",
+                source=source,
+            )
+        yield np.frombuffer(raw, dtype=header.dtype).reshape(n, ncols).astype(np.float64, copy=False)
+
+
+# -- choosing and opening
 
 
 def sniff_format(head: bytes) -> str:
     """Guess an input format from its first bytes: npy, json, ndjson, tsv or csv."""
-    if head.startswith(b"\x93NUMPY"):
+    if head.startswith(files.NPY_MAGIC):
         return "npy"
     text = head.decode("utf-8", "replace")
     content = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
@@ -310,61 +725,125 @@ def sniff_format(head: bytes) -> str:
     return "tsv" if "\t" in first else "csv"
 
 
+_NAMES = {"csv": "a CSV file", "tsv": "a TSV file", "json": "a JSON file", "ndjson": "an NDJSON file"}
+
+# Standard input streams already read by read_inputs: a stream can be read once. Keyed
+# by the stream object, so a new stdin (as in tests) starts afresh.
+_STDIN_READ: weakref.WeakSet = weakref.WeakSet()
+
+
+def _open_stdin(source: str) -> files.Readable:
+    raw = getattr(sys.stdin, "buffer", None) if sys.stdin is not None else None
+    if raw is None:
+        raise InputError("standard input is closed", source=source)
+    if raw in _STDIN_READ:
+        raise InputError("standard input was read already; it can be read once", source=source)
+    _STDIN_READ.add(raw)
+    st = files.stdin_stat()
+    if st is not None:
+        files.refuse_output_file(st, source)
+    return raw
+
+
+def check_sources(paths: Sequence[str]) -> None:
+    """Look at every input source before any is read; raise InputError for the first bad one.
+
+    Refuses '-' given more than once (standard input can be read once), paths that are
+    not regular files, and a file standard output is writing to. The CLI calls this
+    before it prints anything, so a bad second file leaves stdout empty.
+    """
+    if list(paths).count("-") > 1:
+        raise InputError("standard input is named twice; it can be read once")
+    for path in paths:
+        if path == "-":
+            st = files.stdin_stat()
+            if st is not None:
+                files.refuse_output_file(st, "<stdin>")
+        else:
+            files.refuse_output_file(files.stat_regular(path, path), path)
+
+
 def read_inputs(path: str, net: Network, fmt: str | None = None) -> Iterator[np.ndarray]:
     """Stream the inputs of a file (or ``-``, standard input) as chunks of rows.
 
     The format comes from ``fmt``, else the file's suffix, else its first bytes. A bad row
-    raises InputError naming the file and line, after the rows before it were yielded.
+    raises InputError naming the file and line, after the rows before it were yielded. A
+    source with no inputs raises InputError before anything is yielded.
     """
-    import io
-    import sys
-
     width = net.nin
-    source = "<stdin>" if path == "-" else path
     if path == "-":
-        raw = sys.stdin.buffer
-        stream = raw if hasattr(raw, "peek") else io.BufferedReader(raw)  # type: ignore[arg-type]
-        fmt = fmt or sniff_format(stream.peek(4096)[:4096])
-        if fmt == "npy":
-            yield from _npy_chunks(lambda: np.load(io.BytesIO(stream.read()), allow_pickle=False), width, source)
-            return
-        text = io.TextIOWrapper(stream, encoding="utf-8-sig")
+        source, size = "<stdin>", None
+        raw = _open_stdin(source)
     else:
-        p = Path(path)
-        if not p.is_file():
-            raise InputError("no such file" if not p.exists() else "not a file", source=source)
-        if fmt is None:
-            fmt = _SUFFIXES.get(p.suffix.lower())
-        if fmt is None:
-            with p.open("rb") as fb:
-                fmt = sniff_format(fb.read(4096))
-        if fmt == "npy":
-            yield from _npy_chunks(lambda: np.load(p, mmap_mode="r", allow_pickle=False), width, source)
-            return
-        text = p.open(encoding="utf-8-sig")
+        source = path
+        raw, st = files.open_regular(path, source)
+        size = st.st_size
     try:
-        if fmt == "json":
-            yield from _json_rows(text.read(), width, source)
+        if path != "-":
+            files.refuse_output_file(st, source)
+        head = files.read_exact(raw, 4096)
+        f = files.Prefixed(head, raw)
+        named = fmt or (_SUFFIXES.get(Path(path).suffix.lower()) if path != "-" else None)
+        fmt = named or sniff_format(head)
+        what = files.container(head)
+        if what and fmt != "npy":
+            if named:
+                raise InputError(f"not {_NAMES[fmt]} (it is {what})", source=source)
+            raise InputError(f"is {what}; expected inputs as CSV, TSV, JSON, NDJSON or .npy", source=source)
+        if fmt == "npy":
+            chunks = _npy_chunks(f, width, source, size)
+        elif fmt == "json":
+            chunks = _json_chunks(f, width, source)
         elif fmt == "ndjson":
-            yield from _ndjson_chunks(text, width, source)
+            chunks = _ndjson_chunks(f, width, source)
         else:
-            yield from _text_chunks(text, _DELIMITERS[fmt], width, source)
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", source=source) from None
+            chunks = _text_chunks(f, _DELIMITERS[fmt], width, source)
+        n = 0
+        for rows in chunks:
+            n += len(rows)
+            yield rows
+        if n == 0:
+            raise InputError(f"has no inputs; expected rows of {width} number{'s' if width != 1 else ''}", source=source)
     finally:
         if path != "-":
-            text.close()
+            raw.close()
 
 
 def read_matrix(path: Path, source: str) -> np.ndarray:
-    """A whole delimited text file (CSV, or TSV by suffix) as one 2-D array of numbers."""
+    """A whole delimited text file (CSV, or TSV by suffix) as one 2-D array of numbers.
+
+    Its first row sets the width; there is no header. Read in chunks, within
+    files.MAX_ARRAY_BYTES.
+    """
     delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
-    with path.open(encoding="utf-8-sig") as f:
-        lines = f.readlines()
-    first = next((fields for fields in (_row_values(ln, delimiter) for ln in lines) if fields), None)
-    if first is None:
+    parts: list[np.ndarray] = []
+    width = None
+    total = 0
+    f, _ = files.open_regular(path, source)
+    with f:
+        head = files.read_exact(f, 4096)
+        what = files.container(head)
+        if what:
+            raise InputError(f"not a {'TSV' if delimiter == chr(9) else 'CSV'} file (it is {what})", source=source)
+        for first_line, lines, ascii in files.text_lines(files.Prefixed(head, f), source, MAX_MATRIX_LINE):
+            if width is None:
+                first = next((v for v in (_row_values(line, delimiter) for line in lines) if v is not None), None)
+                if first is None:
+                    continue
+                width = len(first)
+            for start in range(0, len(lines), CHUNK_ROWS):
+                rows, error = _parse_chunk(
+                    lines[start : start + CHUNK_ROWS], delimiter, width, source, first_line + start, ascii
+                )
+                parts.append(rows)
+                total += rows.nbytes
+                if total > files.MAX_ARRAY_BYTES:
+                    raise InputError(
+                        f"is too large: nncalc reads arrays up to {files.size_text(files.MAX_ARRAY_BYTES)}",
+                        source=source,
+                    )
+                if error is not None:
+                    raise error
+    if width is None:
         raise InputError("holds no numbers", source=source)
-    rows, error = _parse_chunk(lines, delimiter, len(first), source, 1)
-    if error is not None:
-        raise error
-    return rows
+    return np.concatenate(parts)

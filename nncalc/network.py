@@ -52,6 +52,9 @@ class Layer:
     has_bias: bool = True  # False when the spec gave no bias (shown without a "+ b" term)
     weights_from: str | None = None  # the file the weights were read from, if not inline
     bias_from: str | None = None
+    # With an exact reading (nncalc.spec.parse_spec(..., exact=True)): W and b as object
+    # arrays of fractions.Fraction, the values exactly as written (0.1 is 1/10).
+    exact: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def nin(self) -> int:
@@ -67,6 +70,9 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<Layer {self.name}: {self.nin} → {self.nout}, {self.activation.label}>"
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        _restore(self, state)
 
 
 @dataclass(frozen=True, repr=False)
@@ -89,6 +95,7 @@ class Network:
     input: np.ndarray | None = None  # default inputs, shape (batch, nin), or None
     source: str = "<network>"  # where it was read from, for messages
     target: np.ndarray | None = None  # expected outputs (batch, nout), for backward
+    exact_input: np.ndarray | None = None  # the input as Fractions, with an exact reading
 
     @property
     def nin(self) -> int:
@@ -144,6 +151,9 @@ class Network:
         except SpecError as e:
             raise InputError(e.message.replace("input has", "the input has", 1)) from None
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        _restore(self, state)
+
     def __repr__(self) -> str:
         acts = ", ".join(layer.activation.label for layer in self.layers)
         sizes = " → ".join(map(str, self.sizes))
@@ -155,6 +165,14 @@ class Network:
         from nncalc.render.notebook import network_bundle
 
         return network_bundle(self)
+
+
+def _restore(obj: object, state: dict[str, Any]) -> None:
+    """Unpickling: the arrays come back read-only, as they were."""
+    for key, value in state.items():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+        object.__setattr__(obj, key, value)
 
 
 # --------------------------------------------------------------------- the shape rules
@@ -265,7 +283,7 @@ def build_layer(
     arrays came from (``model.npz[fc1.weight]``), for messages and summaries.
     """
     base = ("layers", index - 1)
-    unknown = set(spec) - {"name", "weights", "bias", "activation", "weights_from", "bias_from"}
+    unknown = set(spec) - {"name", "weights", "bias", "activation", "weights_from", "bias_from", "exact"}
     if unknown:
         raise _fail(
             f"layer {index}: unknown key '{sorted(unknown)[0]}'; expected: name, weights, bias, activation",
@@ -320,7 +338,16 @@ def build_layer(
     else:
         b = np.zeros(W.shape[0])
     act = resolve_activation(spec.get("activation"), f"{what} activation", source, base + ("activation",))
-    return Layer(name, frozen(W), frozen(b), act, has_bias, weights_from, bias_from)
+    exact = spec.get("exact")
+    if exact is not None:
+        from fractions import Fraction
+
+        Wq, bq = exact
+        Wq = np.array(Wq, dtype=object).reshape(W.shape)
+        bq = np.array(bq if bq is not None else [Fraction(0)] * len(b), dtype=object).reshape(b.shape)
+        Wq.flags.writeable = bq.flags.writeable = False
+        exact = (Wq, bq)
+    return Layer(name, frozen(W), frozen(b), act, has_bias, weights_from, bias_from, exact)
 
 
 def build_network(

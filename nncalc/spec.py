@@ -36,7 +36,8 @@ from yaml.resolver import Resolver
 
 from nncalc import activations
 from nncalc.errors import InputError, SpecError
-from nncalc.inputs import parse_number, read_matrix
+from nncalc.files import load_array
+from nncalc.inputs import parse_number
 from nncalc.network import Layer, Network, build_layer, build_network, frozen, length_problem
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
@@ -136,7 +137,7 @@ def read_source(arg: str) -> tuple[str, str]:
         raise SpecError(f"{what} UTF-8 text (byte {e.start + 1})", source=source) from None
 
 
-def load_spec(arg: str, allow_outside: bool = False) -> Network:
+def load_spec(arg: str, allow_outside: bool = False, exact: bool = False) -> Network:
     """Read and validate a spec given as a path, ``-`` (stdin) or an example's name.
 
     Weight files named in the spec are read relative to the spec's folder (the current
@@ -149,7 +150,7 @@ def load_spec(arg: str, allow_outside: bool = False) -> Network:
         base = EXAMPLES_DIR
     else:
         base = Path(arg).parent
-    return parse_spec(text, source, base=base, allow_outside=allow_outside)
+    return parse_spec(text, source, base=base, allow_outside=allow_outside, exact=exact)
 
 
 # ------------------------------------------------------------------------ composing
@@ -400,10 +401,11 @@ class _Builder:
     the model points at the line and column it is about.
     """
 
-    def __init__(self, source: str, base: Path, allow_outside: bool) -> None:
+    def __init__(self, source: str, base: Path, allow_outside: bool, exact: bool = False) -> None:
         self.source = source
         self.base = base
         self.allow_outside = allow_outside
+        self.exact = exact
         self.nodes: dict[tuple, Node] = {}
         self.parsed: dict[int, np.ndarray] = {}  # rows already read, by node
 
@@ -617,37 +619,15 @@ class _Builder:
             raise self.error(fields["key"], f"{what}: 'key' picks an array of an .npz file, and {name} is not one")
         label = f"{name}[{key}]" if key is not None else name
         try:
-            if suffix == ".npy":
-                arr = np.load(path, allow_pickle=False)
-            elif suffix == ".npz":
-                with np.load(path, allow_pickle=False) as archive:
-                    keys = archive.files
-                    if key is None and len(keys) == 1:
-                        key = keys[0]
-                    elif key is None or key not in keys:
-                        problem = f"has no array '{key}'" if key is not None else "holds several arrays; pick one with 'key'"
-                        raise self.error(node, f"{what}: {name} {problem}; its arrays: {', '.join(keys) or 'none'}")
-                    arr = archive[key]
-            elif suffix in (".csv", ".tsv", ".tab", ".txt"):
-                arr = read_matrix(path, name)
-            else:
-                raise self.error(fields["file"], f"{what}: {name}: weight files must be .npy, .npz, .csv or .tsv")
-        except FileNotFoundError:
-            raise self.error(fields["file"], f"{what}: no such file {name} (in {self.base})") from None
+            arr = load_array(path, key, name)
         except InputError as e:
-            raise self.error(fields["file"], f"{what} from {e}") from None
-        except ValueError as e:
-            if "allow_pickle" in str(e) or "object" in str(e).lower():
-                problem = "holds Python objects (pickled data), which nncalc refuses to load"
-            else:
-                problem = f"is not a valid {suffix} file ({e})"
-            raise self.error(fields["file"], f"{what}: {label} {problem}") from None
-        except OSError as e:
-            raise self.error(fields["file"], f"{what}: cannot read {name}: {e.strerror or e}") from None
+            raise self.error(fields["file"], f"{what}: {e}") from None
         return arr, label
 
     def resolve(self, node: Node, name: str, what: str) -> Path:
         """The path of a weight file, refused if it leaves the spec's folder."""
+        if "\0" in name:
+            raise self.error(node, f"{what}: the file name contains a NUL character")
         path = Path(name)
         full = path if path.is_absolute() else self.base / path
         if not self.allow_outside:
@@ -658,6 +638,34 @@ class _Builder:
                 e.hint = "outside_paths"
                 raise e
         return full
+
+    # -- exact values (with exact=True): each number as written, as a Fraction
+
+    def exact_rows(self, node: Node, values: np.ndarray) -> np.ndarray:
+        """The Fractions of a matrix or vector node whose float values are ``values``."""
+        from fractions import Fraction
+
+        from nncalc.inputs import parse_exact
+
+        def texts(row: Node) -> list[str]:
+            return row.texts if isinstance(row, _Scalars) else [n.value for n in row.value]
+
+        flat = values.reshape(-1)
+        if isinstance(node, MappingNode):  # read from a file: the floats are the values
+            return np.array([Fraction(float(v)) for v in flat], dtype=object).reshape(values.shape)
+        if isinstance(node, ScalarNode):
+            written = [node.value]
+        elif values.ndim == 2 and not isinstance(node, _Scalars):
+            written = [t for row in node.value for t in texts(row)]
+        else:
+            written = texts(node)
+        out = []
+        for text, v in zip(written, flat):
+            try:
+                out.append(parse_exact(text))
+            except ValueError:  # 0x1F and the other integer forms
+                out.append(Fraction(float(v)))
+        return np.array(out, dtype=object).reshape(values.shape)
 
     # -- the network
 
@@ -709,6 +717,10 @@ class _Builder:
                 spec["bias"] = self.vector(bnode, f"{what} bias")
         if "activation" in fields:
             spec["activation"] = self.activation(fields["activation"], f"{what} activation", at + ("activation",))
+        if self.exact and "weights" in spec:
+            Wq = self.exact_rows(fields["weights"], np.asarray(spec["weights"]))
+            bq = self.exact_rows(fields["bias"], np.asarray(spec["bias"], dtype=float)) if "bias" in spec else None
+            spec["exact"] = (Wq, bq)
         return spec
 
     def network(self, root: Node | None) -> Network:
@@ -745,6 +757,12 @@ class _Builder:
             if key in fields:
                 rows = self.rows(fields[key], what, width, net)
                 net = replace(net, **{key: frozen(rows)})
+                if key == "input" and self.exact:
+                    node = fields[key]
+                    many = isinstance(node, SequenceNode) and not isinstance(node, _Scalars)
+                    exact = self.exact_rows(node, rows if many else rows[0]).reshape(rows.shape)
+                    exact.flags.writeable = False
+                    net = replace(net, exact_input=exact)
         if net.input is not None and net.target is not None and len(net.target) != len(net.input):
             raise self.error(
                 fields["target"],
@@ -888,11 +906,21 @@ def to_yaml(net: Network, comment: str | None = None) -> str:
 
 
 def parse_spec(
-    text: str, source: str = "<spec>", base: Path | None = None, allow_outside: bool = False
+    text: str,
+    source: str = "<spec>",
+    base: Path | None = None,
+    allow_outside: bool = False,
+    exact: bool = False,
 ) -> Network:
-    """Validate spec text and build the network; SpecError names the line and column.
+    r"""Validate spec text and build the network; SpecError names the line and column.
 
     ``base`` is the folder that weight files are relative to (default: the current one).
+    With ``exact``, each layer also keeps its numbers as written, as Fractions
+    (``Layer.exact``, ``Network.exact_input``).
+
+    >>> net = parse_spec("input: [1/3]\nlayers: [{weights: [[0.1]], bias: [-2/7]}]", exact=True)
+    >>> net.layers[0].exact, net.exact_input
+    ((array([[Fraction(1, 10)]], dtype=object), array([Fraction(-2, 7)], dtype=object)), array([[Fraction(1, 3)]], dtype=object))
     """
-    builder = _Builder(source, base or Path.cwd(), allow_outside)
+    builder = _Builder(source, base or Path.cwd(), allow_outside, exact)
     return builder.network(_compose(text, source))

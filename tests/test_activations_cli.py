@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -127,3 +128,104 @@ def test_gelu_in_a_spec(run, spec_file):
     path = spec_file("input: [-1.5, 0.25]\nlayers:\n  - weights: [[1, 0], [0, 1]]\n    activation: gelu\n")
     rec = json.loads(run("forward", path, "--json").stdout)
     assert rec["output"] == pytest.approx(REFERENCE["gelu"]([-1.5, 0.25]), rel=1e-14)
+
+
+# -- layouts that read, values float64 cannot hold, plots of every curve
+
+
+def test_80_columns_never_break_a_word(run):
+    result = run("activations", env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert max(map(len, out.splitlines())) <= 80
+    words = set(out.split())
+    doc = json.loads(run("activations", "--json").stdout)
+    for a in doc["activations"]:
+        for text in (a["pytorch"], a["formula"], a["typical_use"], a["known_problem"]):
+            for word in text.split():
+                assert word in words, (a["name"], word)
+
+
+def test_wide_terminals_get_the_table(run):
+    out = run("activations", env={"COLUMNS": "160"}).stdout
+    assert "┃ Function / PyTorch" in out and "torch.nn.Sigmoid" in out
+
+
+def test_json_never_holds_nan_or_infinity():
+    import math
+
+    from nncalc import activations as registry
+    from nncalc.render.data import activations_record, dumps
+
+    d = registry.REGISTRY["sigmoid"]
+    s = registry.saturation(registry.get("sigmoid"))
+    points = np.array([1.0, 2.0, 3.0])
+    values = [(np.array([0.5, math.inf, -math.inf]), np.array([math.nan, 0.25, 0.0]))]
+    doc = json.loads(dumps(activations_record([(d, s)], (points, values))), parse_constant=pytest.fail)
+    at = doc["activations"][0]["at"]
+    assert at[0] == {"z": 1.0, "value": 0.5, "derivative": None, "derivative_reason": "undefined (overflow)"}
+    assert at[1] == {"z": 2.0, "value": None, "value_reason": "overflow (> 1.8e308)", "derivative": 0.25}
+    assert at[2]["value"] is None and at[2]["value_reason"] == "overflow (< -1.8e308)"
+
+
+def test_at_huge_z_through_the_cli(run):
+    result = run("activations", "--at", "1e308", "--at", "-1e308", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout, parse_constant=pytest.fail)  # NaN or Infinity would fail
+    for a in doc["activations"]:
+        for point in a["at"]:
+            for key in ("value", "derivative"):
+                assert isinstance(point[key], float) or point[f"{key}_reason"], (a["name"], point)
+    table = run("activations", "--at", "1e308", "--at", "-1e308", env={"COLUMNS": "120"}).stdout
+    words = set(table.replace("(", " ").replace(")", " ").split())
+    assert not words & {"nan", "inf", "-inf"}
+    nulls = sum(p[k] is None for a in doc["activations"] for p in a["at"] for k in ("value", "derivative"))
+    assert table.count("overflow") == nulls
+
+
+def test_plot_of_every_curve_has_a_legend(run):
+    result = run("activations", "--plot")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    legend = out[out.index("+ sigmoid") :]
+    names = [a["name"] for a in json.loads(run("activations", "--json").stdout)["activations"]]
+    markers = re.findall(r"(\S) (\w+)", legend)
+    assert [n for _, n in markers][: len(names)] == names
+    assert len({m for m, _ in markers[: len(names)]}) == len(names)  # a marker each
+    assert "softmax([z, 0])₁, which equals sigmoid(z)" in " ".join(out.split())
+
+
+@pytest.mark.parametrize("columns", ["1000000", "20"])
+def test_plot_width_is_capped(run, columns):
+    result = run("activations", "--plot", env={"COLUMNS": columns})
+    assert result.exit_code == 0, result.output
+    assert max(map(len, result.stdout.splitlines())) <= 200
+
+
+def test_plot_of_the_whole_float_range(run):
+    result = run("activations", "--range=-1.7e308,1.7e308", "--plot", "--only", "relu,sigmoid,softmax")
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+
+
+def test_plot_grid_spans_the_whole_float_range():
+    from nncalc.render.plot import plot_grid
+
+    z = plot_grid(-1.7e308, 1.7e308, 801)
+    assert np.isfinite(z).all() and z[0] == -1.7e308 and z[-1] == 1.7e308 and (np.diff(z) > 0).all()
+    assert plot_grid(-5, 5, 11).tolist() == [-5.0, -4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_huge_values_are_scaled_in_the_plot():
+    import io
+
+    from rich.console import Console
+
+    from nncalc.render.plot import plot_grid, terminal_plot
+
+    z = plot_grid(-1.7e308, 1.7e308, 101)
+    buf = io.StringIO()
+    terminal_plot(Console(file=buf, width=80, color_system=None), z, [("linear", z.copy())], "t")
+    out = buf.getvalue()
+    assert "z (×1e308)" in out and "σ (×1e308)" in out
+    assert "-1.7" in out and "1.7" in out

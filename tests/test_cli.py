@@ -126,7 +126,7 @@ def test_version(run):
     assert result.stdout.strip() == f"nncalc {__version__}"
 
 
-@pytest.mark.parametrize("command", ["forward", "collapse", "activations", "validate", "examples", "graph", "init", "schema"])
+@pytest.mark.parametrize("command", ["forward", "collapse", "activations", "validate", "examples", "graph", "init", "schema", "approximate"])
 def test_help_has_examples(run, command):
     result = run(command, "--help")
     assert result.exit_code == 0

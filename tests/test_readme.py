@@ -54,3 +54,12 @@ def test_readme_output_is_what_nncalc_prints(run, monkeypatch, update_golden):
             assert printed == shown, f"README output of `{command}` is stale (pytest --update-golden)"
     if update_golden and new_text != text:
         README.write_text(new_text)
+
+
+def test_readme_python_examples():
+    # The README's Python section is a doctest: every >>> line runs, every output matches.
+    import doctest
+
+    result = doctest.testfile(str(README), module_relative=False, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 15
+    assert result.failed == 0

@@ -92,7 +92,7 @@ def test_unicode_digits_are_not_numbers(run, spec_file):
 def test_empty_weight_matrix_from_a_file(run, tmp_path):
     np.save(tmp_path / "w.npy", np.zeros((0, 3)))
     (tmp_path / "net.yaml").write_text("layers:\n  - weights: {file: w.npy}\n")
-    assert_one_error(run("validate", str(tmp_path / "net.yaml")), "net.yaml:2:14:", "are empty (shape (0, 3))")
+    assert_one_error(run("validate", str(tmp_path / "net.yaml")), "net.yaml:2:21:", "is empty (shape (0, 3))")
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")

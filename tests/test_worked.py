@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 from tests.conftest import assert_golden
@@ -59,6 +60,7 @@ def test_example3_as_the_seed_works_it(run):
     assert "z_1^{(2)} &= (0.5)(3) + (-1)(7) = -5.5" in md
     assert "z_2'^{(1)} &= (3)(1) + (5)(1) = 8" in md
     assert "Same result: 2 linear layers = 1 linear layer (2×2)" in md
+    assert "W_2 W_1 = \\begin{bmatrix}" in md  # the seed's W' = W_2 W_1
 
 
 def test_units_that_did_not_fire_are_named(run):
@@ -91,21 +93,70 @@ def test_markdown_escapes_names(run, spec_file):
     assert r"a\_b\*c" in md
 
 
-@pytest.mark.parametrize("command, name", CASES + [("forward", "big")])
-def test_latex_compiles(run, spec_file, tmp_path, command, name):
+def random_spec(tmp_path, sizes, activations, seed=0, files=False) -> str:
+    """A spec of random full-precision weights (every number needs its 10 digits)."""
+    rng = np.random.default_rng(seed)
+    layers = []
+    for k, (nin, nout) in enumerate(zip(sizes, sizes[1:])):
+        W, b = rng.normal(size=(nout, nin)) / np.sqrt(nin), rng.normal(size=nout) * 0.1
+        if files:
+            np.save(tmp_path / f"w{k}.npy", W)
+            np.save(tmp_path / f"b{k}.npy", b)
+            weights, bias = f"{{file: w{k}.npy}}", f"{{file: b{k}.npy}}"
+        else:
+            weights, bias = W.tolist(), b.tolist()
+        layers.append(f"  - {{name: layer{k + 1}, activation: {activations[k]}, weights: {weights}, bias: {bias}}}")
+    path = tmp_path / "net.yaml"
+    path.write_text(f"input: {rng.uniform(size=sizes[0]).tolist()}\nlayers:\n" + "\n".join(layers) + "\n")
+    return str(path)
+
+
+LATEX_CASES = [(command, name, []) for command, name in CASES] + [
+    ("collapse", "neuron", []),
+    ("forward", "two-layer", ["--precision", "17"]),
+    ("forward", "big", []),
+    ("forward", "4-10-3", []),
+    ("collapse", "4-10-3", ["--precision", "17"]),
+    ("forward", "784-128-64-10", []),
+    ("collapse", "784-128-64-10 linear", []),
+]
+
+
+@pytest.mark.parametrize("command, name, options", LATEX_CASES, ids=lambda v: " ".join(v) if isinstance(v, list) else v)
+def test_latex_compiles_within_the_margins(run, spec_file, tmp_path, command, name, options):
     pdflatex = shutil.which("pdflatex")
     if pdflatex is None:
         pytest.skip("pdflatex is not installed")
     if name == "big":
         rows = ", ".join("[" + ", ".join(f"{(i * j) % 7 - 3}e-3" for j in range(12)) + "]" for i in range(40))
         name = spec_file(f"name: 'net_1 & 50%'\ninput: [{', '.join(['1'] * 12)}]\nlayers:\n  - {{activation: tanh, weights: [{rows}]}}\n")
-    tex = run(command, name, "--format", "latex").stdout
-    (tmp_path / "doc.tex").write_text(tex)
+    elif name == "4-10-3":
+        name = random_spec(tmp_path, [4, 10, 3], ["tanh", "linear"])
+    elif name.startswith("784-128-64-10"):
+        acts = ["linear"] * 3 if name.endswith("linear") else ["relu", "relu", "softmax"]
+        name = random_spec(tmp_path, [784, 128, 64, 10], acts, files=True)
+    result = run(command, name, *options, "--format", "latex")
+    assert result.exit_code == 0, result.output
+    (tmp_path / "doc.tex").write_text(result.stdout)
     proc = subprocess.run(
         [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert (tmp_path / "doc.pdf").stat().st_size > 1000
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    assert "Overfull \\hbox" not in log, log[log.index("Overfull") - 200 :][:1500]
+
+
+def test_long_sums_break_between_terms(run, tmp_path):
+    md = markdown(run, "forward", random_spec(tmp_path, [4, 10, 3], ["tanh", "linear"]), "--precision", "17")
+    # z_1 of layer 1: four products and a bias, too long for one line: continued lines
+    # start with "+", and the value stands on its own line.
+    block = md[md.index("z_1^{(1)} &="):]
+    block = block[: block.index("z_2^{(1)}")]
+    lines = block.strip().rstrip("\\").split(" \\\\\n")
+    assert len(lines) >= 3
+    assert all(line.startswith("&\\quad + ") for line in lines[1:-1]) and lines[-1].startswith("&= ")
+    assert block.count(")(") == 4  # every term is there, none split
 
 
 @pytest.mark.parametrize("command", ["forward", "collapse", "validate", "examples", "activations"])

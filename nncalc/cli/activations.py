@@ -61,7 +61,9 @@ def activations(
         lo, hi = parse_range(range_)
         curves = None
         if plot or save:
-            z = np.linspace(lo, hi, 801)
+            from nncalc.render.plot import plot_grid
+
+            z = plot_grid(lo, hi)
             with np.errstate(all="ignore"):
                 curves = [(d.name, registry.curve(a, z)[1 if derivative else 0]) for d, a in zip(chosen, acts)]
             what = "Derivatives σ'(z)" if derivative else "Activation functions σ(z)"

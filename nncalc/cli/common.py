@@ -157,9 +157,12 @@ def reported() -> Iterator[None]:
     try:
         yield
     except NncalcError as e:
+        from nncalc.render.escape import charset
+
         hint = HINTS.get(getattr(e, "hint", None) or "")
         typer.secho("error: ", fg="red", bold=True, err=True, nl=False)
-        typer.echo(f"{e} ({hint})" if hint else str(e), err=True)
+        # A name in a message is data: control characters are shown, never sent.
+        typer.echo(charset(sys.stderr).name(f"{e} ({hint})" if hint else str(e)), err=True)
         raise typer.Exit(1) from None
 
 
@@ -178,10 +181,19 @@ def inputs(net: Network, given: list[str] | None) -> Any:
     how to give one."""
     import numpy as np
 
+    from nncalc.files import shown
     from nncalc.inputs import parse_vector
 
     if given:
-        return np.stack([parse_vector(v, net) for v in given])
+        rows = []
+        for v in given:
+            try:
+                rows.append(parse_vector(v, net, what=f"--input {shown(v)}"))
+            except InputError as e:
+                if e.hint == "input":
+                    e.message += f", like --input {','.join(['1'] * net.nin)}"
+                raise
+        return np.stack(rows)
     if net.input is not None:
         return net.input
     raise InputError(
@@ -210,7 +222,11 @@ def write_json(record: object) -> None:
 def write_document(doc: list, fmt: str) -> None:  # type: ignore[type-arg]
     from nncalc.render.document import to_latex, to_markdown
 
-    sys.stdout.write(to_markdown(doc) if fmt == "markdown" else to_latex(doc))
+    # UTF-8 whatever the terminal's encoding: the LaTeX declares utf8, and Markdown is
+    # read as UTF-8 by every tool that renders it.
+    text = to_markdown(doc) if fmt == "markdown" else to_latex(doc)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8"))
 
 
 def write_file(path: Path, text: str) -> None:

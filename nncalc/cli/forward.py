@@ -26,7 +26,7 @@ from nncalc.cli.common import (
     write_document,
 )
 from nncalc.errors import InputError
-from nncalc.inputs import FORMATS
+from nncalc.inputs import FORMATS, check_sources
 
 if TYPE_CHECKING:
     import numpy as np
@@ -81,8 +81,7 @@ def forward(
         files = inputs_ or []
         if spec == "-" and "-" in files:
             raise InputError("standard input can hold the spec or the inputs, not both")
-        if files.count("-") > 1:
-            raise InputError("--inputs - is given twice; standard input can be read once")
+        check_sources(files)
         net = load_network(spec, allow_outside_paths)
         vectors = inputs(net, input) if input or not files else None
         chunks = batches(net, vectors, files, input_format)
@@ -107,17 +106,11 @@ def forward(
             shown, total = first_inputs(chunks)
             trace = run(net, shown)
             if fmt == "table":
-                from nncalc.render.table import forward_tables
+                from nncalc.render.table import forward_tables, more_inputs_note
 
                 out = console()
                 forward_tables(out, net, trace, precision=precision, show_all=all_units, total=total)
-                if total > len(shown):
-                    out.print(
-                        f"\n… and {total - len(shown):,} more inputs, not shown as tables: "
-                        "--csv or --json print every output.",
-                        markup=False,
-                        highlight=False,
-                    )
+                more_inputs_note(out, len(shown), total)
             else:
                 from nncalc.render.worked import forward_doc
 

@@ -7,11 +7,14 @@ never reach here (the engine refuses them), and ``allow_nan=False`` makes sure.
 from __future__ import annotations
 
 import json
+import sys
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
 from nncalc.network import Layer, Network
+from nncalc.render.escape import charset, encodes, stream_encoding
+from nncalc.render.numbers import not_finite
 
 if TYPE_CHECKING:
     from nncalc.activations import ActivationDef, Saturation
@@ -20,7 +23,13 @@ if TYPE_CHECKING:
 
 
 def dumps(record: Any) -> str:
-    return json.dumps(record, allow_nan=False, ensure_ascii=False)
+    """One JSON document: UTF-8 text as written, or ``\\u`` escapes where standard output
+    cannot encode it (a C locale, ``PYTHONIOENCODING=latin-1``): the same JSON either way.
+    """
+    text = json.dumps(record, allow_nan=False, ensure_ascii=False)
+    if text.isascii() or encodes(stream_encoding(sys.stdout), text):
+        return text
+    return json.dumps(record, allow_nan=False)
 
 
 def _activation(layer: Layer) -> dict[str, Any]:
@@ -92,20 +101,38 @@ def collapse_record(c: Collapse, chk: Check, search: WitnessSearch | None) -> di
     return record
 
 
+def _number(record: dict[str, Any], key: str, x: float) -> None:
+    """``record[key] = x``; if float64 could not hold it, null and ``record[key + "_reason"]``."""
+    reason = not_finite(x)
+    record[key] = None if reason else float(x)
+    if reason:
+        record[f"{key}_reason"] = reason
+
+
 def activations_record(
     rows: Sequence[tuple[ActivationDef, Saturation]],
     at: tuple[np.ndarray, Sequence[tuple[np.ndarray, np.ndarray]]] | None = None,
 ) -> dict[str, Any]:
-    """What ``activations --json`` prints: one document (keys documented in the README)."""
+    """What ``activations --json`` prints: one document (keys documented in the README).
+
+    JSON never holds NaN or Infinity. Where float64 overflowed (``--at 1e308``), a value is
+    ``null`` and a key beside it says why: ``"derivative": null, "derivative_reason":
+    "undefined (overflow)"`` (NaN: a step on the way overflowed), or ``"overflow (>
+    1.8e308)"`` (the value itself is beyond float64). The same holds in
+    ``gradient_at_saturation`` (``negative_reason``, ``positive_reason``).
+    """
     out = []
     for k, (d, s) in enumerate(rows):
+        saturation: dict[str, Any] = {}
+        _number(saturation, "negative", s.negative)
+        _number(saturation, "positive", s.positive)
         record: dict[str, Any] = {
             "name": d.name,
             "aliases": list(d.aliases),
             "pytorch": d.pytorch,
             "formula": d.formula,
             "output_range": d.output_range,
-            "gradient_at_saturation": {"negative": s.negative, "positive": s.positive},
+            "gradient_at_saturation": saturation,
             "typical_use": d.typical_use,
             "known_problem": d.known_problem,
             "params": dict(d.params),
@@ -115,9 +142,12 @@ def activations_record(
         if at is not None:
             points, values = at
             v, g = values[k]
-            record["at"] = [
-                {"z": float(z), "value": float(a), "derivative": float(b)} for z, a, b in zip(points, v, g)
-            ]
+            record["at"] = []
+            for z, a, b in zip(points, v, g):
+                point: dict[str, Any] = {"z": float(z)}
+                _number(point, "value", a)
+                _number(point, "derivative", b)
+                record["at"].append(point)
         out.append(record)
     return {"activations": out} if at is None else {"points": at[0].tolist(), "activations": out}
 
@@ -130,9 +160,19 @@ def activations_record(
 
 
 def csv_header(net: Network) -> str:
-    """``output_1,output_2``: the last layer's name and unit numbers."""
-    name = net.layers[-1].name
-    return ",".join(f"{name}_{j + 1}" for j in range(net.nout)) + "\n"
+    """``output_1,output_2``: the last layer's name and unit numbers.
+
+    The name is data: control characters are made visible, a field holding a comma or a
+    quote is quoted (RFC 4180), and what standard output cannot encode is escaped.
+
+    >>> from nncalc.activations import get
+    >>> layer = Layer('say "hi", you', np.eye(2), np.zeros(2), get("linear"))
+    >>> csv_header(Network((layer,)))
+    '"say ""hi"", you_1","say ""hi"", you_2"\\n'
+    """
+    name = charset(sys.stdout).name(net.layers[-1].name)
+    fields = [f"{name}_{j + 1}" for j in range(net.nout)]
+    return ",".join(f'"{f.replace(chr(34), chr(34) * 2)}"' if any(c in f for c in ',"') else f for f in fields) + "\n"
 
 
 def csv_rows(values: np.ndarray) -> str:

@@ -21,6 +21,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence, Union
 
+from nncalc.render.escape import latex_text, markdown_text
+
+__all__ = ["Block", "Heading", "Math", "Para", "latex_text", "markdown_text", "to_latex", "to_markdown"]
+
 
 @dataclass(frozen=True)
 class Math:
@@ -44,64 +48,6 @@ class Para:
 
 Block = Union[Heading, Para, Math]
 
-# Characters that change the meaning of Markdown text wherever they stand in a paragraph
-# (our paragraphs never start a line with # or >).
-_MARKDOWN_SPECIAL = {c: "\\" + c for c in "\\`*_[]<$"}
-_LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-    # symbols the worked examples' prose uses, which pdflatex has no text glyph for
-    "≤": r"\ensuremath{\leq}",
-    "≥": r"\ensuremath{\geq}",
-    "≠": r"\ensuremath{\neq}",
-    "≈": r"\ensuremath{\approx}",
-    "→": r"\ensuremath{\rightarrow}",
-    "×": r"\ensuremath{\times}",
-    "·": r"\ensuremath{\cdot}",
-    "⋯": r"\ensuremath{\cdots}",
-    "…": r"\ldots{}",
-    "σ": r"\ensuremath{\sigma}",
-    "α": r"\ensuremath{\alpha}",
-    "λ": r"\ensuremath{\lambda}",
-    "∞": r"\ensuremath{\infty}",
-}
-
-
-def _latex_char(c: str) -> str:
-    if c in _LATEX_SPECIAL:
-        return _LATEX_SPECIAL[c]
-    # pdflatex with T1 fonts sets Latin letters up to U+017F; anything else would stop it.
-    return c if ord(c) < 0x180 else "?"
-
-
-def markdown_text(s: str) -> str:
-    r"""Text that Markdown shows as written.
-
-    >>> markdown_text("a_b *c* $5")
-    'a\\_b \\*c\\* \\$5'
-    """
-    return "".join(_MARKDOWN_SPECIAL.get(c, c) for c in s)
-
-
-def latex_text(s: str) -> str:
-    r"""Text that LaTeX shows as written (also inside ``\text{...}``).
-
-    >>> latex_text("leaky_relu & 50%")
-    'leaky\\_relu \\& 50\\%'
-    >>> latex_text("z ≤ 0 → café 猫")
-    'z \\ensuremath{\\leq} 0 \\ensuremath{\\rightarrow} café ?'
-    """
-    return "".join(_latex_char(c) for c in s)
-
-
 def to_markdown(doc: Sequence[Block]) -> str:
     out = []
     for block in doc:
@@ -119,6 +65,14 @@ def to_markdown(doc: Sequence[Block]) -> str:
 _LATEX_HEADINGS = {1: "section*", 2: "section*", 3: "subsection*", 4: "paragraph"}
 
 
+def _display(tex: str) -> str:
+    """Displayed maths; an ``aligned`` block becomes ``align*``, which may break across pages."""
+    start, end = "\\begin{aligned}\n", "\n\\end{aligned}"
+    if tex.startswith(start) and tex.endswith(end) and start not in tex[len(start) :]:
+        return "\\begin{align*}\n" + tex[len(start) : -len(end)] + "\n\\end{align*}"
+    return f"\\[\n{tex}\n\\]"
+
+
 def to_latex(doc: Sequence[Block]) -> str:
     """A complete document that ``pdflatex`` compiles on its own."""
     out = [
@@ -127,16 +81,18 @@ def to_latex(doc: Sequence[Block]) -> str:
         r"\usepackage[T1]{fontenc}",
         r"\usepackage[margin=2cm]{geometry}",
         r"\usepackage{amsmath,amssymb}",
+        r"\allowdisplaybreaks  % a long list of sums may continue on the next page",
         r"\setlength{\parindent}{0pt}",
         r"\setlength{\parskip}{0.6em}",
         r"\begin{document}",
+        r"\raggedright  % names and long words break at their own places, never past the margin",
         "",
     ]
     for block in doc:
         if isinstance(block, Heading):
             out.append(f"\\{_LATEX_HEADINGS.get(block.level, 'paragraph')}{{{latex_text(block.text)}}}")
         elif isinstance(block, Math):
-            out.append(f"\\[\n{block.tex}\n\\]")
+            out.append(_display(block.tex))
         else:
             out.append("".join(f"${p.tex}$" if isinstance(p, Math) else latex_text(p) for p in block.parts))
         out.append("")

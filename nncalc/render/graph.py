@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nncalc.network import Network
+from nncalc.render.escape import dot_text, mermaid_text
 from nncalc.render.numbers import fmt
 
 MAX_DRAWN_UNITS = 12  # a layer (or input) with more units is drawn as one box
@@ -65,8 +66,13 @@ def build(net: Network, weights: bool = True, precision: int = 4) -> Graph:
     return Graph(groups, edges)
 
 
-def _mermaid_text(s: str) -> str:
-    return s.replace('"', "#quot;")
+def _mermaid_lines(lines: list[str]) -> str:
+    """A label's lines, each escaped, joined by the one piece of HTML we write ourselves."""
+    return "<br/>".join(map(mermaid_text, lines))
+
+
+def _dot_lines(lines: list[str]) -> str:
+    return "\\n".join(map(dot_text, lines))
 
 
 def to_mermaid(graph: Graph) -> str:
@@ -78,19 +84,15 @@ def to_mermaid(graph: Graph) -> str:
     """
     out = ["graph LR"]
     for g in graph.groups:
-        out.append(f'  subgraph {g.id}["{_mermaid_text(g.label)}"]')
+        out.append(f'  subgraph {g.id}["{mermaid_text(g.label)}"]')
         if g.box is not None:
-            out.append(f'    {g.id}_box["{_mermaid_text("<br/>".join(g.box))}"]')
+            out.append(f'    {g.id}_box["{_mermaid_lines(g.box)}"]')
         for node_id, label in g.nodes:
-            out.append(f'    {node_id}(("{_mermaid_text("<br/>".join(label))}"))')
+            out.append(f'    {node_id}(("{_mermaid_lines(label)}"))')
         out.append("  end")
     for frm, to, label in graph.edges:
-        out.append(f'  {frm} -->|"{_mermaid_text(label)}"| {to}' if label else f"  {frm} --> {to}")
+        out.append(f'  {frm} -->|"{mermaid_text(label)}"| {to}' if label else f"  {frm} --> {to}")
     return "\n".join(out) + "\n"
-
-
-def _dot_text(s: str) -> str:
-    return s.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def to_dot(graph: Graph) -> str:
@@ -103,13 +105,13 @@ def to_dot(graph: Graph) -> str:
     ]
     for g in graph.groups:
         out.append(f"  subgraph cluster_{g.id} {{")
-        out.append(f'    label="{_dot_text(g.label)}";')
+        out.append(f'    label="{dot_text(g.label)}";')
         if g.box is not None:
-            out.append(f'    {g.id}_box [shape=box, label="{_dot_text(chr(10).join(g.box))}"];'.replace("\n", "\\n"))
+            out.append(f'    {g.id}_box [shape=box, label="{_dot_lines(g.box)}"];')
         for node_id, label in g.nodes:
-            out.append(f'    {node_id} [label="{_dot_text(chr(10).join(label))}"];'.replace("\n", "\\n"))
+            out.append(f'    {node_id} [label="{_dot_lines(label)}"];')
         out.append("  }")
     for frm, to, label in graph.edges:
-        out.append(f'  {frm} -> {to} [label="{_dot_text(label)}"];' if label else f"  {frm} -> {to};")
+        out.append(f'  {frm} -> {to} [label="{dot_text(label)}"];' if label else f"  {frm} -> {to};")
     out.append("}")
     return "\n".join(out) + "\n"

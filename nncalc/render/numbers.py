@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 MAX_TERMS = 8  # a weighted sum with more inputs than this is shortened
@@ -38,6 +39,22 @@ def fmt(x: float, precision: int = 10) -> str:
     return "0" if s == "-0" else s
 
 
+def not_finite(x: float) -> str | None:
+    """Why ``x`` is no number, or None if it is one.
+
+    Inputs are always finite, so a NaN or an infinity in a result means float64 overflowed:
+    the value itself (an infinity), or a step on the way to it (NaN, from inf - inf or 0 * inf).
+
+    >>> not_finite(0.5), not_finite(float("inf")), not_finite(float("-inf")), not_finite(float("nan"))
+    (None, 'overflow (> 1.8e308)', 'overflow (< -1.8e308)', 'undefined (overflow)')
+    """
+    if math.isnan(x):
+        return "undefined (overflow)"
+    if math.isinf(x):
+        return "overflow (> 1.8e308)" if x > 0 else "overflow (< -1.8e308)"
+    return None
+
+
 def vector(values: Sequence[float], precision: int = 10) -> str:
     """A vector in brackets, each number formatted by :func:`fmt`.
 
@@ -45,6 +62,51 @@ def vector(values: Sequence[float], precision: int = 10) -> str:
     '[1, -0.5]'
     """
     return "[" + ", ".join(fmt(v, precision) for v in values) + "]"
+
+
+def short_vector(values: Sequence[float], precision: int = 10, show_all: bool = False) -> str:
+    """A vector as :func:`vector` writes it, its middle left out like a large layer's units.
+
+    >>> short_vector(range(40))
+    '[0, 1, 2, 3, 4, 5, 6, 7, … 24 more …, 32, 33, 34, 35, 36, 37, 38, 39]'
+    >>> short_vector(range(40), show_all=True) == vector(range(40))
+    True
+    """
+    shown, hidden = shown_units(len(values), show_all)
+    if not hidden:
+        return vector(values, precision)
+    half = len(shown) // 2
+    head = [fmt(values[i], precision) for i in shown[:half]]
+    tail = [fmt(values[i], precision) for i in shown[half:]]
+    return "[" + ", ".join([*head, f"… {hidden:,} more …", *tail]) + "]"
+
+
+def sum_terms(
+    w: Sequence[float],
+    x: Sequence[float],
+    b: float | None,
+    precision: int = 10,
+    max_terms: int = MAX_TERMS,
+    number=None,  # type: ignore[no-untyped-def]
+    gap: str = "… {n} more terms …",
+) -> list[str]:
+    """The terms of ``w . x + b`` as the seed writes them; ``b=None`` leaves the bias out.
+
+    A negative bias is bracketed like the weights. More than ``max_terms`` inputs are
+    shortened to the first and last few terms, with ``gap`` between. ``number`` formats
+    each number (default: :func:`fmt` at ``precision``).
+
+    >>> sum_terms([0.4, 0.3], [1, 2], -0.2)
+    ['(0.4)(1)', '(0.3)(2)', '(-0.2)']
+    """
+    show = number or (lambda v: fmt(v, precision))
+    terms = [f"({show(wi)})({show(xi)})" for wi, xi in zip(w, x)]
+    if len(terms) > max_terms:
+        hidden = len(terms) - HEAD - TAIL
+        terms = [*terms[:HEAD], gap.format(n=hidden), *terms[-TAIL:]]
+    if b is not None:
+        terms.append(f"({show(b)})" if b < 0 else show(b))
+    return terms
 
 
 def weighted_sum(
@@ -56,11 +118,7 @@ def weighted_sum(
     number=None,  # type: ignore[no-untyped-def]
     gap: str = "… {n} more terms …",
 ) -> str:
-    """``w . x + b`` written out as the seed writes it; ``b=None`` leaves the bias out.
-
-    A negative bias is bracketed like the weights. More than ``max_terms`` inputs are
-    shortened to the first and last few terms, with ``gap`` between. ``number`` formats
-    each number (default: :func:`fmt` at ``precision``).
+    """``w . x + b`` written out as the seed writes it: :func:`sum_terms` joined by ``+``.
 
     >>> weighted_sum([0.7, -0.3, 0.5], [0.1, 0.8, 0.7], 0.1)
     '(0.7)(0.1) + (-0.3)(0.8) + (0.5)(0.7) + 0.1'
@@ -69,11 +127,4 @@ def weighted_sum(
     >>> weighted_sum(range(10), range(10), None)
     '(0)(0) + (1)(1) + (2)(2) + … 5 more terms … + (8)(8) + (9)(9)'
     """
-    show = number or (lambda v: fmt(v, precision))
-    terms = [f"({show(wi)})({show(xi)})" for wi, xi in zip(w, x)]
-    if len(terms) > max_terms:
-        hidden = len(terms) - HEAD - TAIL
-        terms = [*terms[:HEAD], gap.format(n=hidden), *terms[-TAIL:]]
-    if b is not None:
-        terms.append(f"({show(b)})" if b < 0 else show(b))
-    return " + ".join(terms)
+    return " + ".join(sum_terms(w, x, b, precision, max_terms, number, gap))

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from nncalc.render.document import Block, Heading, Math, Para, latex_text
-from nncalc.render.numbers import SMALL, fmt, shown_units, weighted_sum
+from nncalc.render.numbers import SMALL, fmt, shown_units, sum_terms
+from nncalc.render.texlayout import BUDGET, em, pack
 
 if TYPE_CHECKING:
     from nncalc.activations import Activation
@@ -45,32 +46,56 @@ def tex_number(x: float, precision: int = 10) -> str:
     return s
 
 
-def _elide(n: int) -> list[int | None]:
+def _elide(n: int, half: int = MAX_SHOWN // 2) -> list[int | None]:
     """Indices to show of ``n``, None where the middle is left out."""
-    if n <= MAX_SHOWN:
+    if n <= 2 * half:
         return list(range(n))
-    half = MAX_SHOWN // 2
     return [*range(half), None, *range(n - half, n)]
+
+
+def _bmatrix_at(cell, rows: list[int | None], cols: list[int | None]) -> str:  # type: ignore[no-untyped-def]
+    lines = []
+    for r in rows:
+        if r is None:
+            lines.append(" & ".join(r"\ddots" if c is None else r"\vdots" for c in cols))
+        else:
+            lines.append(" & ".join(r"\cdots" if c is None else cell(r, c) for c in cols))
+    return r"\begin{bmatrix} " + r" \\ ".join(lines) + r" \end{bmatrix}"
 
 
 def bmatrix(cells: Sequence[Sequence[str]]) -> str:
     """A LaTeX bmatrix of already formatted cells, large ones shortened with dots."""
-    rows, cols = len(cells), len(cells[0])
-    lines = []
-    for r in _elide(rows):
-        if r is None:
-            lines.append(" & ".join(r"\ddots" if c is None else r"\vdots" for c in _elide(cols)))
-        else:
-            lines.append(" & ".join(r"\cdots" if c is None else cells[r][c] for c in _elide(cols)))
-    return r"\begin{bmatrix} " + r" \\ ".join(lines) + r" \end{bmatrix}"
+    return _bmatrix_at(lambda r, c: cells[r][c], _elide(len(cells)), _elide(len(cells[0])))
 
 
-def matrix(M: np.ndarray, precision: int) -> str:
-    return bmatrix([[tex_number(v, precision) for v in row] for row in np.atleast_2d(M)])
+def matrix(M: np.ndarray, precision: int, budget: float = BUDGET) -> str:
+    """A matrix of numbers, its middle rows and columns left out: as many columns as fit
+    in ``budget`` em (at least the first and the last)."""
+    M = np.atleast_2d(M)
+    rows = _elide(M.shape[0])
+    for half in (MAX_SHOWN // 2, 3, 2, 1):
+        tex = _bmatrix_at(lambda r, c: tex_number(M[r, c], precision), rows, _elide(M.shape[1], half))
+        if em(tex) <= budget:
+            break
+    return tex
 
 
 def column(v: Sequence[float] | np.ndarray, precision: int) -> str:
-    return bmatrix([[tex_number(x, precision)] for x in v])
+    return _bmatrix_at(lambda r, c: tex_number(v[r], precision), _elide(len(v)), [0])
+
+
+def aligned(lines: Sequence[str]) -> str:
+    """Lines of an ``aligned`` block (written as ``align*``, which breaks across pages, in LaTeX)."""
+    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+
+
+def _equation(lhs: str, terms: Sequence[str], value: str) -> list[str]:
+    """``lhs &= t1 + t2 + … = value`` on one line if it fits, else broken between terms
+    with the value on a line of its own."""
+    one = f"{lhs} &= {' + '.join(terms)} = {value}"
+    if em(one) <= BUDGET:
+        return [one]
+    return [*pack(f"{lhs} &= ", terms, " + ", r"&\quad + "), f"&= {value}"]
 
 
 def _operator(act: Activation) -> str:
@@ -101,10 +126,14 @@ def _given(net: Network, precision: int) -> list[Block]:
     doc: list[Block] = [Heading("Given", 3)]
     for k, layer in enumerate(net.layers, 1):
         doc.append(Para(f"Layer {k} ({layer.name}), {_units(layer.nout)}, {_prose(layer.activation)}:"))
-        tex = f"W^{{({k})}} = {matrix(layer.W, precision)}"
-        if layer.has_bias:
-            tex += rf", \quad \mathbf{{b}}^{{({k})}} = {column(layer.b, precision)}"
-        doc.append(Math(tex))
+        lhs = f"W^{{({k})}} = "
+        W = lhs + matrix(layer.W, precision, BUDGET - em(lhs))
+        if not layer.has_bias:
+            doc.append(Math(W))
+            continue
+        b = rf"\mathbf{{b}}^{{({k})}} = {column(layer.b, precision)}"
+        together = rf"{W}, \quad {b}"
+        doc += [Math(together)] if em(together) <= BUDGET else [Math(W), Math(b)]
     return doc
 
 
@@ -140,15 +169,15 @@ def layer_steps(
     for j in units:
         if hidden and j == units[len(units) // 2]:
             lines.append(rf"&\;\vdots \quad \text{{({hidden} more units)}}")
-        terms = weighted_sum(
+        terms = sum_terms(
             layer.W[j],
             x,
             layer.b[j] if layer.has_bias else None,
             number=lambda v: tex_number(v, precision),
-            gap=r"\underbrace{{\cdots}}_{{\text{{{n} more}}}}",
+            gap=r"{{\underbrace{{\cdots}}_{{\text{{{n} more}}}}}}",  # braced: "+" around it stays binary
         )
-        lines.append(f"{_sub('z', j + 1)}{mark}^{{({k})}} &= {terms} = {tex_number(z[j], precision)}")
-    doc.append(Math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"))
+        lines += _equation(f"{_sub('z', j + 1)}{mark}^{{({k})}}", terms, tex_number(z[j], precision))
+    doc.append(Math(aligned(lines)))
 
     act = layer.activation
     if act.is_identity:
@@ -165,7 +194,11 @@ def layer_steps(
         middle = f" = {bmatrix(applied)}"
     else:
         middle = ""
-    doc.append(Math(f"{a_} = {op}({zs}){middle} = {column(a, precision)}"))
+    one = f"{a_} = {op}({zs}){middle} = {column(a, precision)}"
+    if em(one) <= BUDGET:
+        doc.append(Math(one))
+    else:
+        doc.append(Math(aligned([f"{a_} &= {op}({zs}){middle}", f"&= {column(a, precision)}"])))
     return doc, step
 
 
@@ -232,24 +265,39 @@ def forward_doc(
     return doc
 
 
-def _product(p: Product, precision: int, small: bool) -> str:
-    """``W_2 W_1 = [entries written out] = [values]``, as the seed's Example 3."""
-    left, right = latex_text(p.left_name), latex_text(p.right_name)
-    tex = rf"W_{{\text{{{left}}}}} W_{{\text{{{right}}}}}"
-    if small:
-        rows, cols = p.result.shape
-        written = [
+def _chain(group: Sequence[int]) -> str:
+    """``W_2 W_1`` as the seed writes it, or ``W_5 \\cdots W_1`` for longer runs of layers."""
+    ks = [_sub("W", k + 1) for k in reversed(group)]
+    return " ".join(ks) if len(ks) <= 3 else rf"{ks[0]} \cdots {ks[-1]}"
+
+
+def _product(p: Product, head: str, precision: int, small: bool) -> list[Block]:
+    """``W^{(2)} W^{(1)} = [entries written out] = [values]``, as the seed's Example 3.
+
+    Entries too long for one line are written one per line, each sum broken between terms.
+    """
+    result = f"{head} = {matrix(p.result, precision, BUDGET - em(head) - 1.4)}"
+    if not small:
+        return [Math(result)]
+    rows, cols = p.result.shape
+    sums = [
+        [
             [
-                " + ".join(
-                    f"({tex_number(p.left[r, t], precision)})({tex_number(p.right[t, c], precision)})"
-                    for t in range(p.left.shape[1])
-                )
-                for c in range(cols)
+                f"({tex_number(p.left[r, t], precision)})({tex_number(p.right[t, c], precision)})"
+                for t in range(p.left.shape[1])
             ]
-            for r in range(rows)
+            for c in range(cols)
         ]
-        tex += f" = {bmatrix(written)}"
-    return tex + f" = {matrix(p.result, precision)}"
+        for r in range(rows)
+    ]
+    one = f"{head} = {bmatrix([[' + '.join(terms) for terms in row] for row in sums])} = {result[len(head) + 3:]}"
+    if em(one) <= BUDGET:
+        return [Math(one)]
+    lines = []
+    for r in range(rows):
+        for c in range(cols):
+            lines += _equation(f"({head})_{{{r + 1},{c + 1}}}", sums[r][c], tex_number(p.result[r, c], precision))
+    return [Math(aligned(lines)), Math(result)]
 
 
 def collapse_doc(
@@ -279,11 +327,11 @@ def collapse_doc(
             if len(group) < 2:
                 continue
             doc.append(
-                Para(f"{layer.name}: {len(group)} linear layers become one, ", Math(rf"W' = W_{len(group)} \cdots W_1"), ".")
+                Para(f"{layer.name}: {len(group)} linear layers become one, ", Math(f"W' = {_chain(group)}"), ".")
             )
-            for p in products:
-                small = max(*p.left.shape, *p.right.shape) <= SMALL
-                doc.append(Math(_product(p, precision, small)))
+            for i, p in enumerate(products):
+                # step i multiplies layer group[i + 1] onto the product of the layers before it
+                doc += _product(p, _chain(group[: i + 2]), precision, max(*p.left.shape, *p.right.shape) <= SMALL)
             if layer.has_bias:
                 doc.append(Math(rf"\mathbf{{b}}' = {column(layer.b, precision)}"))
         step = 1
@@ -301,7 +349,7 @@ def collapse_doc(
             Para(
                 f"Same result: {before} linear layer{'s' if before != 1 else ''} = 1 linear layer "
                 f"({layer.nout}×{layer.nin}), ",
-                Math(rf"W' = W_{before} \cdots W_1"),
+                Math(f"W' = {_chain(range(before))}"),
                 f". The two paths differ by at most {fmt(chk.max_abs_diff, 3)}.",
             )
         )
@@ -324,12 +372,16 @@ def collapse_doc(
         )
     elif w is not None:
         doc.append(Para("A witness: every linear (affine) map f has f((x1 + x2)/2) = (f(x1) + f(x2))/2, but here"))
-        doc.append(
-            Math(
-                rf"\mathbf{{x}}_1 = {column(w.x1, precision)}, \quad \mathbf{{x}}_2 = {column(w.x2, precision)}, \quad "
-                rf"f\left(\tfrac{{\mathbf{{x}}_1 + \mathbf{{x}}_2}}{{2}}\right) = {column(w.midpoint_output, precision)} "
-                rf"\neq \tfrac{{f(\mathbf{{x}}_1) + f(\mathbf{{x}}_2)}}{{2}} = {column(w.average_output, precision)}"
-            )
-        )
+        inputs = [rf"\mathbf{{x}}_1 = {column(w.x1, precision)}", rf"\mathbf{{x}}_2 = {column(w.x2, precision)}"]
+        outputs = [
+            rf"f\left(\tfrac{{\mathbf{{x}}_1 + \mathbf{{x}}_2}}{{2}}\right) = {column(w.midpoint_output, precision)}",
+            rf"\neq \tfrac{{f(\mathbf{{x}}_1) + f(\mathbf{{x}}_2)}}{{2}} = {column(w.average_output, precision)}",
+        ]
+        one = ", \\quad ".join(inputs) + ", \\quad " + " ".join(outputs)
+        if em(one) <= BUDGET:
+            doc.append(Math(one))
+        else:
+            lines = pack("", inputs, ", \\quad ", "") + pack("", outputs, " ", "")
+            doc.append(Math("\\begin{gathered}\n" + " \\\\\n".join(lines) + "\n\\end{gathered}"))
         doc.append(Para(f"They differ by {fmt(w.gap, 3)}: no linear map does that."))
     return doc
