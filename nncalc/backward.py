@@ -304,7 +304,8 @@ def step(net: Network, grads: Gradients, lr: float) -> Network:
                 "rate or the gradients are too large",
                 source=net.source,
             )
-        layers.append(replace(layer, W=frozen(W), b=frozen(b), weights_from=None, bias_from=None))
+        # The new weights are inline, and no longer the numbers as written (exact).
+        layers.append(replace(layer, W=frozen(W), b=frozen(b), weights_from=None, bias_from=None, exact=None))
     return replace(net, layers=tuple(layers))
 
 
