@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from nncalc.render.document import Block
 
-MAX_SHOWN_INPUTS = 5  # a batch's first inputs are worked out; the rest are in the means
+from nncalc.batches import MAX_SHOWN_INPUTS  # noqa: E402 (a batch's first inputs are worked out)
 MAX_COLUMNS = 8  # update tables show this many weight columns of a wide layer
 MAX_STEPS_SHOWN = 20  # a longer --steps table shows its first and last rows
 MAX_WORST = 5  # the gradient check lists this many of its largest errors
