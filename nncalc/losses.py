@@ -26,7 +26,6 @@ Nothing here prints; problems are :class:`~nncalc.errors.InputError` in the user
 
 # No `from __future__ import annotations`: NamedTuple would compile every string
 # annotation at import, which costs the command line's start-up more than the module.
-import difflib
 from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
@@ -186,6 +185,8 @@ def get(name: str) -> LossDef:
     """
     d = LOSSES.get(name)
     if d is None:
+        import difflib
+
         hint = difflib.get_close_matches(name.lower(), LOSSES, n=1)
         suggest = f"did you mean '{hint[0]}'? " if hint else ""
         raise InputError(f"unknown loss '{name}'; {suggest}known: {known_names()}")

@@ -147,11 +147,12 @@ def backward(
         if rate is not None:
             training = engine.train(net, x, grads.target, name, rate, steps or 1, first=grads)
         result = engine.gradient_check(net, x, grads.target, name, grads) if check else None
-        model = view.build(net, grads, show_all=all_units, lr=rate, training=training, check=result)
+        # The JSON record needs none of the worked terms, so it skips building them.
+        model = None if fmt == "json" else view.build(net, grads, show_all=all_units, lr=rate, training=training, check=result)
         if write is not None and training is not None:
             write_file(write, _spec_text(training.net, x, grads.target, net, name, rate, steps or 1))
     if fmt == "json":
-        write_json(view.record(model))
+        write_json(view.record_of(net, grads, training, result))
     elif fmt == "table":
         view.print_tables(console(), model, precision=precision, brief=brief, show_all=all_units)
     else:
@@ -159,8 +160,9 @@ def backward(
     if write is not None:
         typer.echo(f"wrote {write}: the network after {_plural(steps or 1, 'step')}", err=True)
     if result is not None and not result.passed:
+        verdict = view.check_sentences(net, grads, result)[0]
         typer.secho("error: ", fg="red", bold=True, err=True, nl=False)
-        typer.echo(" ".join(view.text(model.check_sentences[0], precision).split()), err=True)
+        typer.echo(" ".join(view.text(verdict, precision).split()), err=True)
         raise typer.Exit(1)
 
 

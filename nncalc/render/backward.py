@@ -619,7 +619,7 @@ def build(
             sentences.append((f"Layers without a bias keep none: {names}.",))
         update, after = _training_sentences(training, lr)
     check_rows = _check_rows(net, grads, check) if check is not None else ()
-    checked = _check_sentences(net, grads, check) if check is not None else ()
+    checked = check_sentences(net, grads, check) if check is not None else ()
     return BackwardView(
         net, grads, title, loss_sentence, tuple(parts), total, batch_loss, means,
         lr, new_net, updates, training, steps, steps_hidden, check, check_rows, tuple(sentences),
@@ -712,7 +712,8 @@ def _training_sentences(training: Training, lr: float) -> tuple[Sentence, Senten
     return update, (f"Loss after {what}: ", Num(after), " (before: ", Num(before), f"; {change}).")
 
 
-def _check_sentences(net: Network, grads: Gradients, c: GradCheck) -> tuple[Sentence, ...]:
+def check_sentences(net: Network, grads: Gradients, c: GradCheck) -> tuple[Sentence, ...]:
+    """The gradient check's verdict, then the non-differentiable points it met."""
     where = ""
     if c.worst is not None:
         k, kind, row, col = c.worst
