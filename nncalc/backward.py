@@ -172,8 +172,9 @@ BLOCK_VALUES = 1 << 21
 def _mean_gradients(net: Network, x: Array, t: Array, d: loss_functions.LossDef, fused: bool, first: int) -> Gradients:
     """``backward(per_input=False)``: the batch's gradients, a block of rows at a time.
 
-    Each block's forward and backward pass stays in the CPU's cache, as in
-    :func:`nncalc.engine.predict`; the gradients of the blocks are summed.
+    Each block's arrays are small enough for the allocator to reuse their memory block
+    after block (as :func:`nncalc.engine.predict` does for the forward pass); the blocks'
+    gradients are summed.
     """
     n = len(x)
     rows = max(64, BLOCK_VALUES // max(layer.nout for layer in net.layers))
