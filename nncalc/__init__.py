@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from nncalc.collapsing import Result as CollapseResult
     from nncalc.engine import LayerTrace, Trace
     from nncalc.network import Layer, Network
+    from nncalc.stats import Stats
 
 __version__ = "0.1.0"
 
@@ -38,6 +39,7 @@ __all__ = [
     "Network",
     "NncalcError",
     "SpecError",
+    "Stats",
     "Trace",
     "__version__",
     "activations",
@@ -49,13 +51,37 @@ __all__ = [
 ]
 
 
-def load(source: str | Path, *, allow_outside: bool = False) -> Network:
-    """A network from a spec file (YAML or JSON), a bundled example's name, or ``-``
-    (standard input).
+def load(
+    source: str | Path,
+    *,
+    activations: str | Sequence[Any] | None = None,
+    allow_outside: bool = False,
+) -> Network:
+    """A network from a spec file (YAML or JSON), a model file (ONNX, safetensors, Keras
+    ``.keras``, a PyTorch state dict), a bundled example's name, or ``-`` (standard input).
 
-    Weight files a spec names are read from the spec's folder; ``allow_outside`` lets
-    them come from anywhere. Raises :class:`SpecError` (with file, line and column).
+    The kind of file comes from its suffix, else from its first bytes. ``activations``
+    names the activations of a weights-only file (safetensors, a state dict), one per
+    layer: ``"relu,relu,softmax"``, or a list of names and mappings such as
+    ``{"name": "leaky_relu", "alpha": 0.1}``; without it every layer of such a file is
+    linear. Weight files a spec names, and an ONNX model's external data, are read from
+    the file's folder; ``allow_outside`` lets them come from anywhere. Raises
+    :class:`SpecError` (with file, line and column, or the node or tensor at fault).
     """
+    from nncalc.importers import detect
+
+    if detect(source) is not None:
+        from nncalc.importers import load_model
+
+        return load_model(source, activations=activations, allow_outside=allow_outside)
+    if activations is not None:
+        e = SpecError(
+            "a spec names its own activations; activations are given only for weights-only "
+            "model files (safetensors, PyTorch state dicts)",
+            source=str(source),
+        )
+        e.hint = "activations_option"
+        raise e
     from nncalc.spec import load_spec
 
     return load_spec(str(source), allow_outside=allow_outside)
@@ -131,6 +157,7 @@ _LAZY = {
     "Layer": ("nncalc.network", "Layer"),
     "Trace": ("nncalc.engine", "Trace"),
     "LayerTrace": ("nncalc.engine", "LayerTrace"),
+    "Stats": ("nncalc.stats", "Stats"),
 }
 
 

@@ -21,6 +21,7 @@ from nncalc.errors import InputError, SpecError
 
 if TYPE_CHECKING:
     from nncalc.engine import Trace
+    from nncalc.stats import Stats
 
 
 def frozen(a: np.ndarray) -> np.ndarray:
@@ -131,6 +132,13 @@ class Network:
 
         return predict(self, self._batch(x))
 
+    def stats(self, x: Any, saturation: float = 0.01) -> "Stats":
+        """Dead and saturated units, each unit's range, and output classes over the batch
+        ``x``: see :mod:`nncalc.stats` (``saturation`` is the derivative threshold)."""
+        from nncalc.stats import compute
+
+        return compute(self, [self._batch(x)], saturation)
+
     def summary(self) -> str:
         """What ``nncalc validate`` shows, as plain text."""
         from nncalc.render.notebook import summary_text
@@ -208,7 +216,9 @@ def check_name(name: Any, what: str, source: str, field: tuple[Any, ...]) -> str
 
 
 def _array(value: Any, what: str, source: str, field: tuple[Any, ...]) -> np.ndarray:
-    """A float64 array of finite real numbers."""
+    """A read-only float64 array of finite real numbers that no caller holds: the caller's
+    own float64 array is copied, one that had to be converted (float32) is not copied
+    again."""
     if isinstance(value, np.ndarray):
         arr = value
     else:
@@ -226,6 +236,9 @@ def _array(value: Any, what: str, source: str, field: tuple[Any, ...]) -> np.nda
     if not np.isfinite(arr).all():
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise _fail(f"{what} hold a value that is not finite, at index {index}", source, field)
+    if isinstance(value, np.ndarray) and np.may_share_memory(arr, value):
+        arr = arr.copy()
+    arr.flags.writeable = False
     return arr
 
 
@@ -347,7 +360,8 @@ def build_layer(
         bq = np.array(bq if bq is not None else [Fraction(0)] * len(b), dtype=object).reshape(b.shape)
         Wq.flags.writeable = bq.flags.writeable = False
         exact = (Wq, bq)
-    return Layer(name, frozen(W), frozen(b), act, has_bias, weights_from, bias_from, exact)
+    b.flags.writeable = False
+    return Layer(name, W, b, act, has_bias, weights_from, bias_from, exact)
 
 
 def build_network(

@@ -62,8 +62,8 @@ LAYER_FIELDS = {
     "bias": "One number per unit (default: zeros); or a file, as for weights.",
 }
 FILE_FIELDS = {
-    "file": "A .npy, .npz, .csv or .tsv file, relative to the spec's folder.",
-    "key": "With an .npz file: the name of the array.",
+    "file": "A .npy, .npz, .safetensors, .csv or .tsv file, relative to the spec's folder.",
+    "key": "With an .npz or .safetensors file: the name of the array.",
 }
 TOP_KEYS, LAYER_KEYS, FILE_KEYS = tuple(TOP_FIELDS), tuple(LAYER_FIELDS), tuple(FILE_FIELDS)
 
@@ -615,11 +615,18 @@ class _Builder:
         key = self.text(fields["key"], f"{what} key") if "key" in fields else None
         path = self.resolve(fields["file"], name, what)
         suffix = path.suffix.lower()
-        if key is not None and suffix != ".npz":
-            raise self.error(fields["key"], f"{what}: 'key' picks an array of an .npz file, and {name} is not one")
+        if key is not None and suffix not in (".npz", ".safetensors"):
+            raise self.error(
+                fields["key"], f"{what}: 'key' picks an array of an .npz or .safetensors file, and {name} is neither"
+            )
         label = f"{name}[{key}]" if key is not None else name
         try:
-            arr = load_array(path, key, name)
+            if suffix == ".safetensors":
+                from nncalc.importers.safetensors import read_tensor
+
+                arr = read_tensor(path, key)
+            else:
+                arr = load_array(path, key, name)
         except InputError as e:
             raise self.error(fields["file"], f"{what}: {e}") from None
         return arr, label

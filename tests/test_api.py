@@ -124,3 +124,14 @@ def test_notebook_displays():
     assert "(0.7)(0.1) + (-0.3)(0.8) + (0.5)(0.7) + 0.1" in html and "0.28" in html
     md = nncalc.collapse(nncalc.load("linear-stack"))._repr_mimebundle_()["text/markdown"]
     assert "-2.5" in md and "-5.5" in md
+
+
+def test_a_network_does_not_share_the_callers_arrays():
+    W = np.array([[1.0, 2.0]])
+    net = nncalc.from_arrays([{"weights": W, "bias": np.array([0.5])}])
+    W[0, 0] = 100.0
+    assert net.predict([[1.0, 1.0]]).tolist() == [[3.5]]
+    W32 = np.array([[0.1, 0.2]], dtype=np.float32)
+    net = nncalc.from_arrays([{"weights": W32}])
+    W32[0, 0] = 100.0
+    assert net.layers[0].W.tolist() == [[float(np.float32(0.1)), float(np.float32(0.2))]]

@@ -316,7 +316,7 @@ def test_outside_paths_allowed_on_request(run, weight_dir):
         ("{file: model.npz, key: fc2.weight}", "{file: w1.npy}", ["weights from w1.npy have 2 columns, but layer 'hidden' has 3 units"]),
         ("{file: b1.csv}", "{file: model.npz, key: fc2.bias}", ["bias from model.npz[fc2.bias] has 1 value, but weights from w1.npy have 3 rows"]),
         ("{file: WEIGHTS}", "{file: model.npz}", ["model.npz", "holds several arrays; pick one with 'key'"]),
-        ("{file: b1.csv}", "{file: b1.csv, key: x}", ["'key' picks an array of an .npz file"]),
+        ("{file: b1.csv}", "{file: b1.csv, key: x}", ["'key' picks an array of an .npz or .safetensors file"]),
     ],
 )
 def test_weight_file_shape_errors_name_file_and_key(run, weight_dir, old, new, fragments):

@@ -8,6 +8,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from nncalc.cli.common import (
+    ActivationsOption,
     AllowOutsideOption,
     PrecisionOption,
     SeedOption,
@@ -57,6 +58,7 @@ def collapse(
     seed: SeedOption = 0,
     precision: PrecisionOption = 10,
     allow_outside_paths: AllowOutsideOption = False,
+    activations: ActivationsOption = None,
 ) -> None:
     """Show that stacked linear layers are one layer (W' = W2·W1), or prove a network is not.
 
@@ -70,7 +72,7 @@ def collapse(
         fmt = choose_format(format, FORMATS_OUT, json=json)
         if input and len(input) > 1:
             raise InputError(f"collapse checks one input, and --input is given {len(input)} times")
-        net = load_network(spec, allow_outside_paths)
+        net = load_network(spec, allow_outside_paths, activations)
         x = inputs(net, input)[0] if input else None
         result = nncalc.collapse(net, x, seed=seed)
         c, chk, search = result.collapse, result.check, result.search

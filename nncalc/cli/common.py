@@ -95,7 +95,23 @@ SpecArgument = Annotated[
     str,
     typer.Argument(
         metavar="SPEC",
-        help="A spec file (YAML or JSON), '-' for standard input, or a bundled example's name.",
+        help=(
+            "A spec file (YAML or JSON), a model file (.onnx, .safetensors, .keras, a PyTorch "
+            ".pt state dict), '-' for standard input, or a bundled example's name."
+        ),
+        show_default=False,
+    ),
+]
+ActivationsOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--activations",
+        metavar="NAMES",
+        help=(
+            "The activations of a weights-only model file (.safetensors, a PyTorch state "
+            "dict), one per layer, like relu,relu,softmax. Without it every layer of such a "
+            "file is linear."
+        ),
         show_default=False,
     ),
 ]
@@ -148,6 +164,7 @@ def choose_format(chosen: str | None, formats: tuple[str, ...], json: bool = Fal
 # never names a flag).
 HINTS = {
     "outside_paths": "pass --allow-outside-paths to allow it",
+    "activations_option": "drop --activations",
 }
 
 
@@ -169,11 +186,31 @@ def reported() -> Iterator[None]:
 # ------------------------------------------------------------------ loading
 
 
-def load_network(spec: str, allow_outside: bool = False) -> Network:
-    """The network SPEC names: a file, ``-`` or a bundled example."""
+def load_network(spec: str, allow_outside: bool = False, activations: str | None = None) -> Network:
+    """The network SPEC names: a spec or model file, ``-`` or a bundled example.
+
+    ``activations`` is the --activations option, for weights-only model files.
+    """
     import nncalc
 
-    return nncalc.load(spec, allow_outside=allow_outside)
+    return nncalc.load(spec, activations=activations, allow_outside=allow_outside)
+
+
+def weights_only_note(spec: str, net: Network, activations: str | None) -> None:
+    """Say on stderr that a weights-only file's layers are all linear, and how to name
+    their activations."""
+    if activations is not None:
+        return
+    from nncalc.importers import WEIGHTS_ONLY, detect
+
+    if detect(spec) in WEIGHTS_ONLY:
+        n = len(net.layers)
+        like = ",".join(["relu"] * (n - 1) + ["linear"])
+        typer.echo(
+            f"note: {spec} holds weights only, so every layer is linear; name the activations "
+            f"with --activations ({n} name{'s' if n != 1 else ''}, one per layer, like {like})",
+            err=True,
+        )
 
 
 def inputs(net: Network, given: list[str] | None) -> Any:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Callable, Iterator, List, Optional
 import typer
 
 from nncalc.cli.common import (
+    ActivationsOption,
     AllowOutsideOption,
     CsvOption,
     InputFormatOption,
@@ -41,6 +42,8 @@ FORMATS_OUT = ("table", "json", "csv", "markdown", "latex")
     "nncalc forward net.yaml --inputs data.csv --csv > outputs.csv",
     "nncalc forward two-layer --format markdown > example2.md",
     "cat net.yaml | nncalc forward - --input 1,2",
+    "nncalc forward model.onnx --inputs batch.npy --csv",
+    "nncalc forward model.safetensors --activations relu,softmax --input 5.1,3.5,1.4,0.2",
 )
 def forward(
     spec: SpecArgument,
@@ -62,6 +65,7 @@ def forward(
         bool, typer.Option("--all", help="Show every unit and value of large layers (over 32 are shortened).")
     ] = False,
     allow_outside_paths: AllowOutsideOption = False,
+    activations: ActivationsOption = None,
 ) -> None:
     """Run a forward pass and show every z = Wx + b and a = σ(z), term by term.
 
@@ -82,7 +86,7 @@ def forward(
         if spec == "-" and "-" in files:
             raise InputError("standard input can hold the spec or the inputs, not both")
         check_sources(files)
-        net = load_network(spec, allow_outside_paths)
+        net = load_network(spec, allow_outside_paths, activations)
         vectors = inputs(net, input) if input or not files else None
         chunks = batches(net, vectors, files, input_format)
         if fmt == "csv":

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from nncalc.cli.common import AllowOutsideOption, SpecArgument, choose_format, command, format_option, load_network, reported
+from nncalc.cli.common import ActivationsOption, AllowOutsideOption, SpecArgument, choose_format, command, format_option, load_network, reported
 
 FORMATS_OUT = ("mermaid", "dot")
 
@@ -23,6 +23,7 @@ def graph(
     weights: Annotated[bool, typer.Option("--weights/--no-weights", help="Label edges with weights and units with biases.")] = True,
     precision: Annotated[int, typer.Option(min=1, max=17, metavar="DIGITS", help="Significant digits of the weights shown.")] = 4,
     allow_outside_paths: AllowOutsideOption = False,
+    activations: ActivationsOption = None,
 ) -> None:
     """Draw a network as a Mermaid flowchart (like the textbook's) or Graphviz DOT.
 
@@ -32,6 +33,6 @@ def graph(
 
     with reported():
         fmt = choose_format(format, FORMATS_OUT)
-        net = load_network(spec, allow_outside_paths)
+        net = load_network(spec, allow_outside_paths, activations)
     model = build(net, weights=weights, precision=precision)
     sys.stdout.write(to_mermaid(model) if fmt == "mermaid" else to_dot(model))

@@ -2,22 +2,43 @@
 
 from __future__ import annotations
 
-from nncalc.cli.common import AllowOutsideOption, SpecArgument, choose_format, command, console, format_option, json_option, load_network, reported, write_json
+from nncalc.cli.common import (
+    ActivationsOption,
+    AllowOutsideOption,
+    SpecArgument,
+    choose_format,
+    command,
+    console,
+    format_option,
+    json_option,
+    load_network,
+    reported,
+    weights_only_note,
+    write_json,
+)
 
 FORMATS_OUT = ("table", "json")
 
 
-@command("nncalc validate net.yaml", "nncalc validate two-layer --json")
+@command(
+    "nncalc validate net.yaml",
+    "nncalc validate two-layer --json",
+    "nncalc validate model.onnx",
+    "nncalc validate model.safetensors --activations relu,relu,softmax",
+)
 def validate(
     spec: SpecArgument,
     format: format_option(FORMATS_OUT) = None,
     json: json_option() = False,
     allow_outside_paths: AllowOutsideOption = False,
+    activations: ActivationsOption = None,
 ) -> None:
-    """Check a spec and print a summary: each layer's shape, parameter count and weight files."""
+    """Check a spec or model file and print a summary: each layer's shape, activation,
+    parameter count and where its weights were read from."""
     with reported():
         json = choose_format(format, FORMATS_OUT, json=json) == "json"
-        net = load_network(spec, allow_outside_paths)
+        net = load_network(spec, allow_outside_paths, activations)
+    weights_only_note(spec, net, activations)
     if json:
         from nncalc.render.data import summary_record
 

@@ -23,7 +23,7 @@ from typing import Sequence, Union
 
 from nncalc.render.escape import latex_text, markdown_text
 
-__all__ = ["Block", "Heading", "Math", "Para", "latex_text", "markdown_text", "to_latex", "to_markdown"]
+__all__ = ["Block", "Heading", "Math", "Para", "Table", "latex_text", "markdown_text", "to_latex", "to_markdown"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,26 @@ class Para:
         self.parts = parts
 
 
-Block = Union[Heading, Para, Math]
+@dataclass(frozen=True)
+class Table:
+    """Rows of text cells under a header; ``right`` marks the right-aligned columns.
+
+    >>> print(to_markdown([Table(("unit", "z"), (("1", "0.1"), ("2", "a|b")), (True, True))]), end="")
+    | unit | z |
+    | ---: | ---: |
+    | 1 | 0.1 |
+    | 2 | a\\|b |
+    """
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    right: tuple[bool, ...] = ()
+
+    def aligned_right(self, j: int) -> bool:
+        return j < len(self.right) and self.right[j]
+
+
+Block = Union[Heading, Para, Math, Table]
 
 def to_markdown(doc: Sequence[Block]) -> str:
     out = []
@@ -55,6 +74,11 @@ def to_markdown(doc: Sequence[Block]) -> str:
             out.append("#" * block.level + " " + markdown_text(block.text))
         elif isinstance(block, Math):
             out.append(f"$$\n{block.tex}\n$$")
+        elif isinstance(block, Table):
+            cells = [block.header, ["---:" if block.aligned_right(j) else "---" for j in range(len(block.header))]]
+            lines = ["| " + " | ".join(markdown_text(c) if i != 1 else c for c in row) + " |" for i, row in enumerate(cells)]
+            lines += ["| " + " | ".join(markdown_text(c) for c in row) + " |" for row in block.rows]
+            out.append("\n".join(lines))
         else:
             out.append(
                 "".join(f"${p.tex}$" if isinstance(p, Math) else markdown_text(p) for p in block.parts)
@@ -93,6 +117,10 @@ def to_latex(doc: Sequence[Block]) -> str:
             out.append(f"\\{_LATEX_HEADINGS.get(block.level, 'paragraph')}{{{latex_text(block.text)}}}")
         elif isinstance(block, Math):
             out.append(_display(block.tex))
+        elif isinstance(block, Table):
+            spec = "".join("r" if block.aligned_right(j) else "l" for j in range(len(block.header)))
+            rows = [" & ".join(latex_text(c) for c in row) + r" \\" for row in (block.header, *block.rows)]
+            out.append("\n".join([f"\\begin{{tabular}}{{{spec}}}", r"\hline", rows[0], r"\hline", *rows[1:], r"\hline", r"\end{tabular}"]))
         else:
             out.append("".join(f"${p.tex}$" if isinstance(p, Math) else latex_text(p) for p in block.parts))
         out.append("")
