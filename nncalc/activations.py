@@ -7,7 +7,15 @@ the engine and the renderers all read this table.
 
 All functions take and return float64 arrays, work on a whole batch (the last axis is the
 layer's units), and are written so that extreme inputs give exact limits without NumPy
-warnings: ``sigmoid(1000) == 1.0``, ``softmax([1000, 1000]) == [0.5, 0.5]``.
+warnings: ``sigmoid(1000) == 1.0``, ``softmax([1000, 1000]) == [0.5, 0.5]``. Derivatives
+are finite for every finite z (their exact limits, ``gelu'(1e308) == 1.0``); a value
+whose true result is beyond float64 (``selu(1.7e308)``) is ``inf``, silently, for the
+engine to report.
+
+The backward pass uses each entry's vector-Jacobian product ``vjp(z, a, g)``: the
+gradient ``dL/dz`` given ``g = dL/da``. For an elementwise function that is
+``g * grad(z)``; softmax and log_softmax have their own, the true product with the full
+Jacobian.
 """
 
 from __future__ import annotations
@@ -38,12 +46,21 @@ def _relu_grad(z: Array) -> Array:
     return (z > 0).astype(np.float64)
 
 
+def _relu_vjp(z: Array, a: Array, g: Array) -> Array:
+    return np.where(z > 0, g, 0.0)
+
+
 def _leaky_relu(z: Array, alpha: float) -> Array:
-    return np.where(z > 0, z, alpha * z)
+    with np.errstate(over="ignore"):  # alpha > 1 can take alpha*z past float64
+        return np.where(z > 0, z, alpha * z)
 
 
 def _leaky_relu_grad(z: Array, alpha: float) -> Array:
     return np.where(z > 0, 1.0, alpha)
+
+
+def _leaky_relu_vjp(z: Array, a: Array, g: Array, alpha: float) -> Array:
+    return np.where(z > 0, g, alpha * g)
 
 
 def _sigmoid(z: Array) -> Array:
@@ -62,15 +79,29 @@ def _tanh(z: Array) -> Array:
     return np.tanh(z)
 
 
+# Beyond this |z|, exp(-2|z|) is 0 in float64 (it is below 1e-347): capping |z| there
+# changes no result and keeps -2|z| from overflowing for |z| near float64's maximum.
+_EXP_CAP = 400.0
+
+
 def _tanh_grad(z: Array) -> Array:
     # sech^2 z, written so that it does not round to 0 where tanh z rounds to ±1.
-    e = np.exp(-2.0 * np.abs(z))
+    e = np.exp(-2.0 * np.minimum(np.abs(z), _EXP_CAP))
     return 4.0 * e / (1.0 + e) ** 2
 
 
+def _shifted(z: Array) -> Array:
+    """``z`` minus its row's maximum: softmax is unchanged by it, and every exp is <= 1.
+
+    A row spanning more than float64's range ([1e308, -1e308]) gets -inf, whose exp is
+    the exact 0.
+    """
+    with np.errstate(over="ignore"):
+        return z - z.max(axis=-1, keepdims=True)
+
+
 def _softmax(z: Array) -> Array:
-    # Shifting by the row's maximum leaves softmax unchanged and keeps exp <= 1.
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    e = np.exp(_shifted(z))
     return e / e.sum(axis=-1, keepdims=True)
 
 
@@ -80,13 +111,23 @@ def _softmax_grad(z: Array) -> Array:
     return s * (1.0 - s)
 
 
+def _softmax_vjp(z: Array, a: Array, g: Array) -> Array:
+    # J = diag(a) - a a^T, so g J = a_i (g_i - sum_j g_j a_j), as PyTorch's softmax_backward.
+    return a * (g - (g * a).sum(axis=-1, keepdims=True))
+
+
 def _log_softmax(z: Array) -> Array:
-    shifted = z - z.max(axis=-1, keepdims=True)
+    shifted = _shifted(z)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 def _log_softmax_grad(z: Array) -> Array:
     return 1.0 - _softmax(z)
+
+
+def _log_softmax_vjp(z: Array, a: Array, g: Array) -> Array:
+    # J = I - 1 softmax^T, so g J = g_i - softmax_i sum_j g_j, with softmax = e^a.
+    return g - np.exp(a) * g.sum(axis=-1, keepdims=True)
 
 
 def _elu(z: Array, alpha: float) -> Array:
@@ -104,7 +145,8 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _selu(z: Array) -> Array:
-    return SELU_SCALE * _elu(z, SELU_ALPHA)
+    with np.errstate(over="ignore"):  # z above 1.7e308 / 1.0507: the true value overflows
+        return SELU_SCALE * _elu(z, SELU_ALPHA)
 
 
 def _selu_grad(z: Array) -> Array:
@@ -115,33 +157,51 @@ _SQRT1_2 = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-def _gelu(z: Array) -> Array:
+# erf(x) is ±1 in float64 from |x| = 6 on, and the Gaussian exp(-z²/2) is 0 from |z| = 39:
+# capping there changes no result and keeps z² from overflowing.
+_ERF_CAP, _GAUSS_CAP = 10.0, 40.0
+
+
+def _phi_cdf(z: Array) -> Array:
+    """``(1 + erf(z/√2))``, twice the normal distribution's Φ(z)."""
     from nncalc.special import erf  # only specs that use GELU pay for it
 
+    return 1.0 + erf(np.clip(z * _SQRT1_2, -_ERF_CAP, _ERF_CAP))
+
+
+def _gelu(z: Array) -> Array:
     # PyTorch's float64 definition, in its order of operations.
-    return z * 0.5 * (1.0 + erf(z * _SQRT1_2))
+    return z * 0.5 * _phi_cdf(z)
 
 
 def _gelu_grad(z: Array) -> Array:
-    from nncalc.special import erf
-
-    return 0.5 * (1.0 + erf(z * _SQRT1_2)) + z * _INV_SQRT_2PI * np.exp(-0.5 * z * z)
+    zc = np.clip(z, -_GAUSS_CAP, _GAUSS_CAP)
+    return 0.5 * _phi_cdf(z) + z * _INV_SQRT_2PI * np.exp(-0.5 * zc * zc)
 
 
 _GELU_BETA = math.sqrt(2.0 / math.pi)
 _GELU_KAPPA = 0.044715
 
 
+# tanh(u) is ±1 in float64 long before |z| = 1e100; capping z there keeps z³ finite.
+_CUBE_CAP = 1e100
+
+
+def _gelu_tanh_inner(z: Array) -> Array:
+    zc = np.clip(z, -_CUBE_CAP, _CUBE_CAP)
+    return _GELU_BETA * (zc + _GELU_KAPPA * zc * zc * zc)
+
+
 def _gelu_tanh(z: Array) -> Array:
-    inner = _GELU_BETA * (z + _GELU_KAPPA * z * z * z)
-    return 0.5 * z * (1.0 + np.tanh(inner))
+    return 0.5 * z * (1.0 + np.tanh(_gelu_tanh_inner(z)))
 
 
 def _gelu_tanh_grad(z: Array) -> Array:
     # With u the tanh's argument: (1 + tanh u)/2 = sigmoid(2u) and 1 - tanh^2 u = sech^2 u,
     # both written without the cancellation of 1 ± tanh u where tanh u rounds to ∓1.
-    u = _GELU_BETA * (z + _GELU_KAPPA * z * z * z)
-    return _sigmoid(2.0 * u) + 0.5 * z * _tanh_grad(u) * _GELU_BETA * (1.0 + 3.0 * _GELU_KAPPA * z * z)
+    u = _gelu_tanh_inner(z)
+    zc = np.clip(z, -_CUBE_CAP, _CUBE_CAP)  # where it acts, sech^2 u is already 0
+    return _sigmoid(2.0 * u) + 0.5 * zc * _tanh_grad(u) * _GELU_BETA * (1.0 + 3.0 * _GELU_KAPPA * zc * zc)
 
 
 def _silu(z: Array) -> Array:
@@ -156,12 +216,16 @@ def _silu_grad(z: Array) -> Array:
 def _softplus(z: Array, beta: float, threshold: float) -> Array:
     # PyTorch: z where beta*z > threshold (there softplus equals z in float64), else the
     # formula; clipping the exponent keeps the unused side of np.where from overflowing.
-    bz = beta * z
-    return np.where(bz > threshold, z, np.log1p(np.exp(np.minimum(bz, threshold))) / beta)
+    # beta*z may overflow to ±inf (beta > 1), which both sides handle exactly.
+    with np.errstate(over="ignore"):
+        bz = beta * z
+        return np.where(bz > threshold, z, np.log1p(np.exp(np.minimum(bz, threshold))) / beta)
 
 
 def _softplus_grad(z: Array, beta: float, threshold: float) -> Array:
-    return np.where(beta * z > threshold, 1.0, _sigmoid(beta * z))
+    with np.errstate(over="ignore"):
+        bz = beta * z
+    return np.where(bz > threshold, 1.0, _sigmoid(bz))
 
 
 def _mish(z: Array) -> Array:
@@ -178,7 +242,9 @@ def _softsign(z: Array) -> Array:
 
 
 def _softsign_grad(z: Array) -> Array:
-    return 1.0 / (1.0 + np.abs(z)) ** 2
+    # (1/(1 + |z|))², not 1/(1 + |z|)², whose square overflows for |z| > 1e154.
+    d = 1.0 / (1.0 + np.abs(z))
+    return d * d
 
 
 def _hard_sigmoid(z: Array) -> Array:
@@ -211,10 +277,14 @@ class ActivationDef:
 
     ``params`` maps each parameter's name to its default (PyTorch's). ``elementwise`` is
     False for functions of the whole layer (softmax), whose ``grad`` is the Jacobian's
-    diagonal. ``identity_if`` says for which parameter values the function is ``a = z``
-    (so a layer using it is linear and collapses with its neighbours); ``check`` returns
-    what is wrong with a set of parameter values, or None. The prose fields fill the
-    comparison table of ``nncalc activations``.
+    diagonal and whose ``vjp`` is the product with the whole Jacobian; an elementwise
+    function's ``vjp`` defaults to ``g * grad(z)``. ``identity_if`` says for which
+    parameter values the function is ``a = z`` (so a layer using it is linear and
+    collapses with its neighbours); ``check`` returns what is wrong with a set of
+    parameter values, or None. ``kinks`` gives the z where the function is not
+    differentiable (ReLU's 0), for the gradient check. The prose fields fill the
+    comparison table of ``nncalc activations``; ``derivative`` is the derivative's
+    formula (for softmax, the vector-Jacobian product, with g = dL/da).
     """
 
     name: str
@@ -231,6 +301,9 @@ class ActivationDef:
     identity_if: Callable[..., bool] | None = None
     check: Callable[..., str | None] | None = None
     notes: str = ""
+    derivative: str = ""
+    vjp: Callable[..., Array] | None = None
+    kinks: Callable[..., tuple[float, ...]] | None = None
 
 
 _DEFINITIONS = (
@@ -242,6 +315,7 @@ _DEFINITIONS = (
         pytorch="torch.nn.Sigmoid",
         typical_use="Output layer (binary classification)",
         known_problem="Vanishing gradient",
+        derivative="σ(z)(1 - σ(z)) = a(1 - a)",
     ),
     ActivationDef(
         "tanh", _tanh, _tanh_grad,
@@ -250,6 +324,7 @@ _DEFINITIONS = (
         pytorch="torch.nn.Tanh",
         typical_use="Hidden layers (older architectures)",
         known_problem="Vanishing gradient",
+        derivative="1 - tanh²(z) = 1 - a²",
     ),
     ActivationDef(
         "relu", _relu, _relu_grad,
@@ -258,6 +333,9 @@ _DEFINITIONS = (
         pytorch="torch.nn.ReLU",
         typical_use="Hidden layers (default choice)",
         known_problem="Dying neurons",
+        derivative="1 if z > 0, else 0",
+        vjp=_relu_vjp,
+        kinks=lambda: (0.0,),
     ),
     ActivationDef(
         "leaky_relu", _leaky_relu, _leaky_relu_grad,
@@ -270,6 +348,9 @@ _DEFINITIONS = (
         identity_if=lambda alpha: alpha == 1.0,
         notes="α (alpha) is 0.01 in PyTorch and ONNX, 0.3 in Keras' LeakyReLU layer, "
         "0.2 in tf.nn.leaky_relu",
+        derivative="1 if z > 0, else α",
+        vjp=_leaky_relu_vjp,
+        kinks=lambda alpha: (0.0,) if alpha != 1.0 else (),
     ),
     # The rest.
     ActivationDef(
@@ -281,6 +362,7 @@ _DEFINITIONS = (
         known_problem="No nonlinearity: stacked linear layers collapse into one",
         aliases=("identity", "none"),
         identity_if=lambda: True,
+        derivative="1",
     ),
     ActivationDef(
         "softmax", _softmax, _softmax_grad,
@@ -290,6 +372,8 @@ _DEFINITIONS = (
         typical_use="Output layer (multi-class classification)",
         known_problem="Saturates when one z dominates",
         elementwise=False,
+        derivative="a_i (g_i - Σ_j g_j a_j)",
+        vjp=_softmax_vjp,
     ),
     ActivationDef(
         "log_softmax", _log_softmax, _log_softmax_grad,
@@ -299,6 +383,8 @@ _DEFINITIONS = (
         typical_use="Output layer with a negative log-likelihood loss",
         known_problem="Gives log-probabilities, not probabilities",
         elementwise=False,
+        derivative="g_i - e^(a_i) Σ_j g_j",
+        vjp=_log_softmax_vjp,
     ),
     ActivationDef(
         "elu", _elu, _elu_grad,
@@ -308,6 +394,8 @@ _DEFINITIONS = (
         typical_use="Hidden layers",
         known_problem="exp costs more than ReLU",
         params={"alpha": 1.0},
+        derivative="1 if z > 0, else α e^z",
+        kinks=lambda alpha: (0.0,) if alpha != 1.0 else (),
     ),
     ActivationDef(
         "selu", _selu, _selu_grad,
@@ -316,6 +404,8 @@ _DEFINITIONS = (
         pytorch="torch.nn.SELU",
         typical_use="Self-normalising networks",
         known_problem="Needs LeCun-normal initialisation to self-normalise",
+        derivative="λ if z > 0, else λα e^z",
+        kinks=lambda: (0.0,),
     ),
     ActivationDef(
         "gelu", _gelu, _gelu_grad,
@@ -324,6 +414,7 @@ _DEFINITIONS = (
         pytorch="torch.nn.GELU",
         typical_use="Transformers (BERT, GPT)",
         known_problem="Costlier than ReLU",
+        derivative="Φ(z) + z φ(z)",
     ),
     ActivationDef(
         "gelu_tanh", _gelu_tanh, _gelu_tanh_grad,
@@ -332,6 +423,7 @@ _DEFINITIONS = (
         pytorch="torch.nn.GELU(approximate='tanh')",
         typical_use="Transformers (fast GELU, as in GPT-2)",
         known_problem="An approximation of GELU",
+        derivative="(1 + tanh u)/2 + z/2 (1 - tanh² u) √(2/π) (1 + 3 × 0.044715 z²), u = √(2/π) (z + 0.044715 z³)",
     ),
     ActivationDef(
         "silu", _silu, _silu_grad,
@@ -341,6 +433,7 @@ _DEFINITIONS = (
         typical_use="Hidden layers (EfficientNet; SwiGLU in LLMs)",
         known_problem="Costlier than ReLU",
         aliases=("swish",),
+        derivative="σ(z)(1 + z(1 - σ(z)))",
     ),
     ActivationDef(
         "softplus", _softplus, _softplus_grad,
@@ -351,6 +444,8 @@ _DEFINITIONS = (
         known_problem="Never exactly 0; costlier than ReLU",
         params={"beta": 1.0, "threshold": 20.0},
         check=_nonzero_beta,
+        derivative="σ(βz); 1 where βz > threshold",
+        kinks=lambda beta, threshold: (threshold / beta,),
     ),
     ActivationDef(
         "mish", _mish, _mish_grad,
@@ -359,6 +454,7 @@ _DEFINITIONS = (
         pytorch="torch.nn.Mish",
         typical_use="Hidden layers (YOLOv4)",
         known_problem="Costlier than ReLU",
+        derivative="tanh(s) + z σ(z) (1 - tanh²(s)), s = ln(1 + e^z)",
     ),
     ActivationDef(
         "softsign", _softsign, _softsign_grad,
@@ -367,6 +463,7 @@ _DEFINITIONS = (
         pytorch="torch.nn.Softsign",
         typical_use="A cheaper tanh",
         known_problem="Vanishing gradient (slower than tanh's)",
+        derivative="1 / (1 + |z|)²",
     ),
     ActivationDef(
         "hard_sigmoid", _hard_sigmoid, _hard_sigmoid_grad,
@@ -376,6 +473,8 @@ _DEFINITIONS = (
         typical_use="Mobile networks (MobileNetV3)",
         known_problem="Zero gradient outside (-3, 3)",
         notes="the same z/6 + 1/2 in Keras 3 and JAX",
+        derivative="1/6 if -3 < z < 3, else 0",
+        kinks=lambda: (-3.0, 3.0),
     ),
     ActivationDef(
         "hard_tanh", _hard_tanh, _hard_tanh_grad,
@@ -386,6 +485,8 @@ _DEFINITIONS = (
         known_problem="Zero gradient outside (min_val, max_val)",
         params={"min_val": -1.0, "max_val": 1.0},
         check=_ordered_bounds,
+        derivative="1 if min_val < z < max_val, else 0",
+        kinks=lambda min_val, max_val: (min_val, max_val),
     ),
 )
 
@@ -456,6 +557,31 @@ class Activation:
 
     def grad(self, z: Array) -> Array:
         return self.definition.grad(z, **self.kwargs)
+
+    def vjp(self, z: Array, a: Array, g: Array) -> Array:
+        """``dL/dz`` from ``g = dL/da``, for each row of a batch: ``g`` times the Jacobian.
+
+        ``a`` is ``self(z)``, which the product reuses where that is PyTorch's formula.
+
+        >>> sm = get("softmax")
+        >>> z = np.array([[0.0, 0.0]]); a = sm(z)
+        >>> sm.vjp(z, a, np.array([[1.0, 0.0]])).tolist()  # not the diagonal's [0.25, 0]
+        [[0.25, -0.25]]
+        """
+        d = self.definition
+        if d.vjp is not None:
+            return d.vjp(z, a, g, **self.kwargs)
+        return g * d.grad(z, **self.kwargs)
+
+    @property
+    def kinks(self) -> tuple[float, ...]:
+        """The z where this function is not differentiable (ReLU's 0), if any.
+
+        >>> get("hard_tanh", min_val=0).kinks, get("tanh").kinks
+        ((0.0, 1.0), ())
+        """
+        test = self.definition.kinks
+        return test(**self.kwargs) if test is not None else ()
 
 
 def get(name: str, **params: float) -> Activation:
