@@ -589,9 +589,23 @@ def get(name: str, **params: float) -> Activation:
 
     >>> get("leaky_relu").label
     'leaky_relu(alpha=0.01)'
+    >>> get("rleu")
+    Traceback (most recent call last):
+    ...
+    nncalc.errors.SpecError: unknown activation 'rleu'; did you mean 'relu'? known: elu, gelu, gelu_tanh, hard_sigmoid, hard_tanh, leaky_relu, linear (identity, none), log_softmax, mish, relu, selu, sigmoid, silu (swish), softmax, softplus, softsign, tanh
     """
-    d = REGISTRY[name]
-    values = {**d.params, **params}
+    d = REGISTRY.get(name) if isinstance(name, str) else None
+    values = {**d.params, **params} if d is not None else {}
+    real = all(
+        isinstance(v, (float, np.floating)) and math.isfinite(v)
+        or isinstance(v, (int, np.integer)) and not isinstance(v, bool) and abs(v) < 2**1023
+        for v in params.values()
+    )
+    if d is None or not real or any(k not in d.params for k in params) or (d.check and d.check(**values)):
+        # the model's checks and messages (names, parameters, numbers)
+        from nncalc.network import resolve_activation
+
+        return resolve_activation({"name": name, **params} if params else name, "activation", None, ())
     return Activation(d, tuple((k, float(values[k])) for k in d.params))
 
 
@@ -666,7 +680,7 @@ def select(names: str) -> list[ActivationDef]:
         name = raw.strip().lower()
         d = REGISTRY.get(name)
         if d is None:
-            raise InputError(f"--only: unknown activation '{raw.strip()}'; known: {known_names()}")
+            raise InputError(f"unknown activation '{raw.strip()}'; known: {known_names()}")
         if d not in chosen:
             chosen.append(d)
     return chosen

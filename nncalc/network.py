@@ -20,6 +20,7 @@ from nncalc.activations import Activation
 from nncalc.errors import InputError, SpecError
 
 if TYPE_CHECKING:
+    from nncalc.backward import Gradients
     from nncalc.engine import Trace
     from nncalc.stats import Stats
 
@@ -138,6 +139,20 @@ class Network:
         from nncalc.stats import compute
 
         return compute(self, [self._batch(x)], saturation)
+
+    def backward(self, x: Any = None, target: Any = None, loss: str | None = None, **options: Any) -> "Gradients":
+        """The loss and every gradient for inputs ``x`` and their targets: what ``nncalc
+        backward`` shows. Without ``x`` and ``target``, the spec's own ``input`` and
+        ``target``; see :func:`nncalc.backward.backward` for the options.
+
+        >>> import nncalc
+        >>> g = nncalc.load("two-layer").backward([1, 2], [1.0])
+        >>> g.loss_name, round(g.loss, 12)
+        ('half-sse', 0.2592)
+        """
+        from nncalc.backward import backward
+
+        return backward(self, x, target, loss, **options)
 
     def summary(self) -> str:
         """What ``nncalc validate`` shows, as plain text."""
@@ -305,11 +320,11 @@ def resolve_activation(spec: Any, what: str, source: str, field: tuple[Any, ...]
             finite = False
         if not finite:
             raise _fail(f"{what} parameter '{key}' must be a finite number", source, field + (key,))
-    act = activations.get(d.name, **{k: float(v) for k, v in params.items()})
-    problem = d.check(**act.kwargs) if d.check else None
+    values = {**d.params, **{k: float(v) for k, v in params.items()}}
+    problem = d.check(**values) if d.check else None
     if problem:
         raise _fail(f"{what} '{d.name}': {problem}", source, field)
-    return act
+    return activations.get(d.name, **values)
 
 
 def build_layer(

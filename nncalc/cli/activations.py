@@ -50,7 +50,12 @@ def activations(
         json = choose_format(format, FORMATS_OUT, json=json) == "json"
         if plot and json:
             raise InputError("--plot draws in the terminal and cannot go with --json; use --save FILE")
-        chosen = registry.select(only) if only else list(registry.definitions())
+        try:
+            chosen = registry.select(only) if only is not None else list(registry.definitions())
+        except InputError as e:
+            raise InputError(f"--only: {e.message}") from None
+        if not chosen:
+            raise InputError("--only: give at least one activation name, like --only relu,sigmoid")
         acts = [registry.get(d.name) for d in chosen]
         rows = [(d, registry.saturation(a)) for d, a in zip(chosen, acts)]
         points = np.array([parse_option_number(z, "--at") for z in at]) if at else None
