@@ -899,9 +899,9 @@ def to_yaml(net: Network, comment: str | None = None) -> str:
         out.append(f"name: {json.dumps(net.name)}")
     if net.description is not None:
         out.append(f"description: {json.dumps(net.description)}")
-    if net.input is not None:
-        inputs = net.input
-        out.append(f"input: {row(inputs[0]) if len(inputs) == 1 else '[' + ', '.join(map(row, inputs)) + ']'}")
+    for key, rows in (("input", net.input), ("target", net.target)):
+        if rows is not None:
+            out.append(f"{key}: {row(rows[0]) if len(rows) == 1 else '[' + ', '.join(map(row, rows)) + ']'}")
     out.append("layers:")
     for layer in net.layers:
         act = layer.activation

@@ -253,8 +253,4 @@ def _spec_text(new: Network, x: np.ndarray, t: np.ndarray, old: Network, loss: s
         f"Updated by nncalc backward from {old.source}: {how} of gradient descent, learning rate "
         f"{fmt(lr)}, loss {loss}, on {_plural(len(x), 'input')}."
     )
-    text = to_yaml(replace(new, input=frozen(x), exact_input=None), comment=note)
-    if not any(line.startswith("target:") for line in text.splitlines()):
-        rows = ["[" + ", ".join(repr(float(v)) for v in r) + "]" for r in t]
-        text += f"target: {rows[0] if len(rows) == 1 else '[' + ', '.join(rows) + ']'}\n"
-    return text
+    return to_yaml(replace(new, input=frozen(x), target=frozen(t), exact_input=None), comment=note)
