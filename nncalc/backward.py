@@ -205,25 +205,7 @@ def _mean_gradients(net: Network, x: Array, t: Array, d: loss_functions.LossDef,
 
 def _inputs(net: Network, x: object) -> Array:
     """``x`` as a float64 batch that fits the first layer (the network's own input if None)."""
-    from nncalc.network import length_problem
-
-    if x is None:
-        if net.input is None:
-            raise InputError(
-                f"no input given, and the network has no 'input'; give {net.nin} numbers",
-                source=net.source,
-            )
-        return net.input
-    try:
-        arr = np.atleast_2d(np.asarray(x, dtype=np.float64))
-    except (TypeError, ValueError):
-        raise InputError("the input must be numbers, one input per row") from None
-    if arr.ndim != 2 or not (np.isfinite(arr.sum()) or np.isfinite(arr).all()):
-        raise InputError("the input must be finite numbers, one input per row")
-    problem = length_problem(arr.shape[1], net, "the input")
-    if problem:
-        raise InputError(problem)
-    return arr
+    return net._batch(x)
 
 
 def back(delta: Array, W: Array) -> Array:

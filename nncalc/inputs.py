@@ -88,11 +88,12 @@ def parse_exact(text: str) -> Fraction:
     return Fraction(s)
 
 
-def parse_vector(text: str, net: Network, what: str | None = None) -> np.ndarray:
+def parse_vector(text: str, net: Network, what: str | None = None, output: bool = False) -> np.ndarray:
     """One input vector from text such as ``1,2``, ``1 2`` or ``[1, 2]``.
 
     ``what`` names the text in messages (default: ``input '1,x'``); the command line
-    passes its flag's words.
+    passes its flag's words. With ``output``, the vector is a target: one value per unit
+    of the output layer.
 
     >>> from nncalc.network import build_network
     >>> net = build_network([{"name": "hidden", "weights": np.ones((3, 2))}])
@@ -108,18 +109,19 @@ def parse_vector(text: str, net: Network, what: str | None = None) -> np.ndarray
     if body.startswith("[") and body.endswith("]"):
         body = body[1:-1]
     items = body.split(",") if "," in body else body.split()
+    n = net.nout if output else net.nin
     if not items:
-        raise InputError(f"{what} is empty; expected {net.nin} numbers separated by commas")
+        raise InputError(f"{what} is empty; expected {n} number{'s' if n != 1 else ''} separated by commas")
     values = []
     for i, item in enumerate(items, 1):
         try:
             values.append(parse_number(item))
         except ValueError as e:
             raise InputError(
-                f"{what}: value {i} of {len(items)}: {e}; expected {net.nin} numbers separated by commas",
+                f"{what}: value {i} of {len(items)}: {e}; expected {n} number{'s' if n != 1 else ''} separated by commas",
                 hint="input",
             ) from None
-    problem = length_problem(len(values), net, what)
+    problem = length_problem(len(values), net, what, output=output)
     if problem:
         raise InputError(problem)
     return np.array(values, dtype=np.float64)

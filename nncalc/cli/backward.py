@@ -192,9 +192,6 @@ def _targets(net: Network, given: list[str] | None, classes: list[str] | None) -
     """The --target vectors, or the --target-class numbers, or the spec's target."""
     import numpy as np
 
-    from nncalc.inputs import parse_number
-    from nncalc.network import length_problem
-
     if classes:
         out = []
         for text in classes:
@@ -211,24 +208,10 @@ def _targets(net: Network, given: list[str] | None, classes: list[str] | None) -
             out.append(k)
         return None, out
     if given:
-        rows = []
-        for text in given:
-            body = text.strip()
-            if body.startswith("[") and body.endswith("]"):
-                body = body[1:-1]
-            items = body.split(",") if "," in body else body.split()
-            if not items:
-                raise InputError(f"--target '{text}' is empty; expected {_plural(net.nout, 'number')} separated by commas")
-            values = []
-            for i, item in enumerate(items, 1):
-                try:
-                    values.append(parse_number(item))
-                except ValueError as e:
-                    raise InputError(f"--target '{text}': value {i} of {len(items)}: {e}") from None
-            problem = length_problem(len(values), net, f"--target '{text}'", output=True)
-            if problem:
-                raise InputError(problem)
-            rows.append(values)
+        from nncalc.files import shown
+        from nncalc.inputs import parse_vector
+
+        rows = [parse_vector(text, net, what=f"--target {shown(text)}", output=True) for text in given]
         return np.array(rows, dtype=np.float64), None
     if net.target is not None:
         return net.target, None
