@@ -76,10 +76,11 @@ def test_no_number_is_cut_at_any_width(run, spec_file, width):
         assert g17(v) in tokens, (g17(v), width)
     assert "…" not in out  # nothing elided, nothing truncated
     lines = out.splitlines()
-    # Only a single word (a term or a number too long for any line) may pass the width.
+    # Only a single word (a term, a step of an activation or a number too long for any
+    # line) may pass the width.
     for line in lines:
         if len(line) > width:
-            assert len(line.split()) <= 2 or line.startswith(("    + ", "  z = ")), line
+            assert len(line.split()) <= 2 or line.startswith(("    + ", "  z = ", "    = max(0, ")), line
     if width >= 120:
         assert "┏" in out  # wide enough for the table
     else:
@@ -97,8 +98,10 @@ def test_default_precision_never_cut(run, spec_file, width):
 
 def test_narrow_blocks_read_like_the_sum(run):
     # The seed's Example 2 at 30 columns: each unit's sum and values, one per block.
-    out = run("forward", "two-layer", env={"COLUMNS": "30"}).stdout
+    out = run("forward", "two-layer", "--brief", env={"COLUMNS": "30"}).stdout
     assert "unit 3\n  z = (-0.5)(1) + (0.6)(2) + 0\n    = 0.7\n  a = relu(z) = 0.7\n" in out
+    out = run("forward", "two-layer", env={"COLUMNS": "30"}).stdout
+    assert "unit 3\n  z = (-0.5)(1) + (0.6)(2) + 0\n    = 0.7\n  a = relu(z) = max(0, 0.7)\n    = 0.7\n" in out
     assert "  z = (0.7)(0.1) + (-0.3)(0.8)\n    + (0.5)(0.7) + 0.1\n    = 0.28\n" in out
 
 

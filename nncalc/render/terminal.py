@@ -56,15 +56,23 @@ def wrap(text: str, width: int, indent: str = "  ") -> list[str]:
     return lines
 
 
-def join_wrapped(first: str, parts: Sequence[str], sep: str, cont: str, width: int) -> list[str]:
+def join_wrapped(
+    first: str, parts: Sequence[str], sep: str, cont: str, width: int, break_first: bool = False
+) -> list[str]:
     """``first`` then ``parts`` joined by ``sep``, a new line (starting ``cont``) before a
-    part that does not fit; parts are never split.
+    part that does not fit; parts are never split. With ``break_first``, the first part
+    too starts a new line if it does not fit after ``first`` (whose end is then trimmed).
 
     >>> join_wrapped("z = ", ["(1)(2)", "(3)(4)", "5"], " + ", "  + ", 16)
     ['z = (1)(2)', '  + (3)(4) + 5']
+    >>> join_wrapped("a = f(z) = ", ["max(0, 0.123)", "0.123"], " = ", "  = ", 16, break_first=True)
+    ['a = f(z)', '  = max(0, 0.123)', '  = 0.123']
     """
     lines: list[str] = []
     line = first
+    if break_first and parts and cell_len(first) + cell_len(parts[0]) > width:
+        lines.append(first.rstrip(" =+"))
+        line = cont
     for k, part in enumerate(parts):
         if k and cell_len(line) + cell_len(sep) + cell_len(part) > width:
             lines.append(line)
