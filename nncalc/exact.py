@@ -20,6 +20,7 @@ second; only the results are made Fractions.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable, Sequence
@@ -325,7 +326,7 @@ def collapse(c: Collapse, x: Any, search: WitnessSearch | None = None) -> Collap
 # ------------------------------------------------------------------------------ inputs
 
 
-def exact_vectors(texts: Sequence[str]) -> np.ndarray:
+def exact_vectors(texts: Sequence[str], what: str = "input") -> np.ndarray:
     """Input vectors written as text (``1,2``, ``[0.1, 1/3]``, ``1 2``), as Fractions.
 
     The texts are checked first by :func:`nncalc.inputs.parse_vector` (the same rules
@@ -334,6 +335,8 @@ def exact_vectors(texts: Sequence[str]) -> np.ndarray:
     >>> exact_vectors(["0.1, -2/7", "[1 1/3]"]).tolist()
     [[Fraction(1, 10), Fraction(-2, 7)], [Fraction(1, 1), Fraction(1, 3)]]
     """
+    from nncalc.errors import InputError
+    from nncalc.files import shown
     from nncalc.inputs import parse_exact
 
     rows = []
@@ -342,5 +345,17 @@ def exact_vectors(texts: Sequence[str]) -> np.ndarray:
         if body.startswith("[") and body.endswith("]"):
             body = body[1:-1]
         items = body.split(",") if "," in body else body.split()
+        for item in items:
+            # 1e-9999999 is a float (0.0) but, exactly, a number of ten million digits.
+            exponent = _EXPONENT.search(item)
+            if exponent is not None and abs(int(exponent[1])) > MAX_EXPONENT:
+                raise InputError(
+                    f"{what} {shown(text)}: {shown(item.strip())} has an exponent beyond ±{MAX_EXPONENT}, "
+                    "too many digits to compute with exactly"
+                )
         rows.append([parse_exact(item) for item in items])
     return np.array(rows, dtype=object)
+
+
+MAX_EXPONENT = 1000  # exact inputs like 1e-1000 still compute quickly; 1e-9999999 would not
+_EXPONENT = re.compile(r"[eE]([-+]?[0-9]+)")

@@ -6,6 +6,6 @@ on stderr with exit status 1 (usage errors keep Typer's status 2).
 from nncalc.cli.common import app, main
 
 # Each module registers its command; this order is the order of `nncalc --help`.
-from nncalc.cli import forward, activations, approximate, collapse, graph, init, schema, validate  # noqa: E402, F401
+from nncalc.cli import forward, activations, approximate, collapse, exercise, graph, init, schema, validate  # noqa: E402, F401
 
 __all__ = ["app", "main"]

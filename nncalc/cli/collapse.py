@@ -123,7 +123,7 @@ def _collapse_exact(net, given: list[str] | None, result):  # type: ignore[no-un
 
     exact.check(net)
     if given:
-        x = exact.exact_vectors(given)[0]
+        x = exact.exact_vectors(given, what="--input")[0]
     elif net.input is not None:
         x = exact.exact_inputs(net)[0]
     else:

@@ -178,7 +178,7 @@ def _forward_exact(
     exact.check(net)
     if given:
         vectors = inputs(net, given)  # every check and message of --input
-        X = exact.exact_vectors(given)
+        X = exact.exact_vectors(given, what="--input")
     else:
         vectors = inputs(net, None)
         X = exact.exact_inputs(net)

@@ -141,7 +141,7 @@ def _softmax_block(screen: Screen, lv: v.LayerView, num: v.Numbers) -> None:
     s = lv.softmax
     assert s is not None
     width = screen.width
-    lines = wrap(v.mixed_text(v.shift_sentence(s.kind, num(s.m))), width)
+    lines = wrap(v.mixed_text(v.shift_sentence(s.kind, num(s.m))), width, "")
     for u in lv.units:
         if u.j == lv.gap_at:
             lines += wrap(f"  … {lv.hidden} more units", width)

@@ -96,8 +96,12 @@ def column(values: Sequence[Any] | np.ndarray, precision: int | Number) -> str:
 
 
 def aligned(lines: Sequence[str]) -> str:
-    """Lines of an ``aligned`` block (written as ``align*``, which breaks across pages, in LaTeX)."""
-    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+    """Lines of an ``aligned`` block (written as ``align*``, which breaks across pages, in LaTeX).
+
+    Lines holding fractions get a little more room between them.
+    """
+    sep = " \\\\[3pt]\n" if any("\\frac" in line for line in lines) else " \\\\\n"
+    return "\\begin{aligned}\n" + sep.join(lines) + "\n\\end{aligned}"
 
 
 def _equation(lhs: str, terms: Sequence[str], value: str) -> list[str]:
@@ -109,22 +113,25 @@ def _equation(lhs: str, terms: Sequence[str], value: str) -> list[str]:
     return [*pack(f"{lhs} &= ", terms, " + ", r"&\quad + "), f"&= {value}"]
 
 
-def _operator(act: Activation) -> str:
+def operator(act: Activation) -> str:
+    """The activation's symbol in LaTeX: ``\\sigma``, ``\\operatorname{ReLU}``."""
     name = act.name
     return _OPERATORS.get(name, r"\operatorname{" + latex_text(name) + "}")
 
 
-def _prose(act: Activation) -> str:
+def prose(act: Activation) -> str:
+    """The activation's name in a sentence: ``ReLU``, ``leaky ReLU (alpha = 0.1)``."""
     text = _PROSE.get(act.name, act.name.replace("_", " "))
     if act.params:
         text += " (" + ", ".join(f"{k} = {v:g}" for k, v in act.params) + ")"
     return text
 
 
-def _given(net: Network, params: Sequence[tuple[Any, Any]], number: Number) -> list[Block]:
-    doc: list[Block] = [Heading("Given", 3)]
+def given(net: Network, params: Sequence[tuple[Any, Any]], number: Number, level: int = 3) -> list[Block]:
+    """Each layer's W and b, under a "Given" heading of ``level``."""
+    doc: list[Block] = [Heading("Given", level)]
     for k, (layer, (W_, b_)) in enumerate(zip(net.layers, params), 1):
-        doc.append(Para(f"Layer {k} ({layer.name}), {v.plural(layer.nout, 'unit')}, {_prose(layer.activation)}:"))
+        doc.append(Para(f"Layer {k} ({layer.name}), {v.plural(layer.nout, 'unit')}, {prose(layer.activation)}:"))
         lhs = f"W^{{({k})}} = "
         W = lhs + matrix(W_, number, BUDGET - em(lhs))
         if not layer.has_bias:
@@ -211,9 +218,9 @@ def _layer_blocks(lv: v.LayerView, step: int, number: Number, mark: str = "") ->
     if act.is_identity:
         doc.append(Para("The activation is linear, so ", Math(f"{a_} = {zs}"), "."))
         return doc, step
-    doc.append(Heading(f"Step {step}: apply {_prose(act)}", 4))
+    doc.append(Heading(f"Step {step}: apply {prose(act)}", 4))
     step += 1
-    op = _operator(act)
+    op = operator(act)
     if lv.brief:
         if act.definition.elementwise:
             if act.name == "relu":
@@ -273,10 +280,11 @@ def _softmax_blocks(lv: v.LayerView, number: Number, a_: str, op: str, zs: str, 
     return doc
 
 
-def _describe(net: Network) -> Para:
+def describe(net: Network) -> Para:
+    """``Network: 2 inputs; then layer 1 (hidden): 3 units, ReLU; then ...``."""
     parts = [v.plural(net.nin, "input")]
     for k, layer in enumerate(net.layers, 1):
-        parts.append(f"layer {k} ({layer.name}): {v.plural(layer.nout, 'unit')}, {_prose(layer.activation)}")
+        parts.append(f"layer {k} ({layer.name}): {v.plural(layer.nout, 'unit')}, {prose(layer.activation)}")
     return Para("Network: " + "; then ".join(parts) + ".")
 
 
@@ -316,8 +324,8 @@ def forward_doc(
     """
     fv = v.forward_view(net, trace, show_all, total, brief, exact)
     number = v.Numbers(precision, exact=fv.exact, latex=True)
-    doc: list[Block] = [Heading(f"Forward pass: {net.name or net.source}", 2), _describe(net)]
-    doc += _given(net, _params(net, fv.exact), number)
+    doc: list[Block] = [Heading(f"Forward pass: {net.name or net.source}", 2), describe(net)]
+    doc += given(net, _params(net, fv.exact), number)
     for iv in fv.inputs:
         if fv.total > 1:
             doc.append(Heading(f"Input {iv.i + 1} of {fv.total:,}", 3))
@@ -380,8 +388,8 @@ def collapse_doc(
     number = v.Numbers(precision, exact=cv.exact, latex=True)
     net = c.original
     before, after = cv.before, cv.after
-    doc: list[Block] = [Heading(f"Collapsing linear layers: {net.name or net.source}", 2), _describe(net)]
-    doc += _given(net, _params(net, cv.exact), number)
+    doc: list[Block] = [Heading(f"Collapsing linear layers: {net.name or net.source}", 2), describe(net)]
+    doc += given(net, _params(net, cv.exact), number)
     doc.append(Para("Input:"))
     doc.append(Math(rf"\mathbf{{x}} = {column(cv.x, number)}"))
 
@@ -427,7 +435,7 @@ def collapse_doc(
             )
         )
         return doc
-    who = [f"{l.name} ({_prose(l.activation)})" for l in cv.blocking()]
+    who = [f"{l.name} ({prose(l.activation)})" for l in cv.blocking()]
     doc.append(Para(f"{v.nonlinear_verdict(who)} {v.reduction(before, after, cv.merged_names())}."))
     w = cv.witness
     if search is not None and w is None:
