@@ -191,43 +191,48 @@ def _draw(number: int, sizes: list[int], names: list[str], rng: _Random, all_fir
     x = [rng.choice(INPUTS) for _ in range(sizes[0])]
     layers = len(sizes) - 1
     a: list[Fraction] | None = list(x)  # None once a layer's values are not rational
+    af = np.array([float(q) for q in x])  # the same values in floats, always
     specs = []
-    built = []
-    for k, (nin, nout, act) in enumerate(zip(sizes, sizes[1:], names)):
+    for k, (nin, nout, name_) in enumerate(zip(sizes, sizes[1:], names)):
         name = "output" if k == layers - 1 else ("hidden" if layers == 2 else f"hidden{k + 1}")
-        f = exact.activation(registry.get(act, **({"alpha": LEAKY_ALPHA} if act == "leaky_relu" else {})))
+        act = registry.get(name_, **({"alpha": LEAKY_ALPHA} if name_ == "leaky_relu" else {}))
+        f = exact.activation(act)
         feeds = k < layers - 1
-        W, b, z_all = [], [], []
+        W, b = [], []
         for j in range(nout):
             want = plan[k][j]
             for _ in range(MAX_TRIES):
                 w = [rng.choice(WEIGHTS) for _ in range(nin)]
                 bias = rng.choice(BIASES)
-                if a is None:  # after an irrational layer: any weights, the sign as planned
+                if a is None:
+                    # after an irrational layer: its answers are rounded; only the sign
+                    # is as planned, clearly (not a rounding away from 0)
+                    zf = float(np.dot([float(v) for v in w], af)) + float(bias)
+                    if abs(zf) >= 10 or want is not None and (zf > 0) != want or abs(zf) < 0.05:
+                        continue
                     break
                 z = sum((wi * ai for wi, ai in zip(w, a)), Fraction(0)) + bias
                 if abs(z) >= 10 or not _places_ok(z, PLACES):
                     continue
-                if want is not None and (z > 0) != want or (act in FIRING and z == 0):
+                if want is not None and (z > 0) != want or (name_ in FIRING and z == 0):
                     continue
                 if f is not None:
-                    value = f(z)
                     # the next layer's products (w)(a) keep three places: a keeps two
-                    if not _places_ok(value, PLACES - 1 if feeds else PLACES):
+                    if not _places_ok(f(z), PLACES - 1 if feeds else PLACES):
                         continue
                 break
             else:
                 raise _Stuck
             W.append(w)
             b.append(bias)
-            if a is not None:
-                z_all.append(sum((wi * ai for wi, ai in zip(w, a)), Fraction(0)) + bias)
-        if a is not None and f is not None and act not in ("softmax", "log_softmax"):
-            a = [f(q) for q in z_all]
+        Wf = np.array([[float(q) for q in row] for row in W])
+        zf_all = Wf @ af + np.array([float(q) for q in b])
+        af = act(zf_all[None])[0]
+        if a is not None and f is not None:
+            a = [f(sum((wi * ai for wi, ai in zip(w, a)), Fraction(0)) + bi) for w, bi in zip(W, b)]
         else:
             a = None
-        specs.append(_layer_spec(name, act, W, b))
-        built.append(act)
+        specs.append(_layer_spec(name, name_, W, b))
     all_exact = all(exact.activation(registry.get(n)) is not None for n in names)
     net = build_network(specs, name=f"exercise {number}", input=[float(q) for q in x])
     net = replace(net, exact_input=np.array([x], dtype=object))

@@ -191,11 +191,11 @@ def test_exact_csv_and_outputs_only(run):
 
 def test_exact_documents(run):
     md = run("forward", "two-layer", "--exact", "--format", "markdown", "--input", "1/3,2").stdout
-    assert r"(0.2)(\tfrac{1}{3}) + (-0.1)(2) + 0.1 = -\tfrac{1}{30}" in md
+    assert r"(0.2)\left(\frac{1}{3}\right) + (-0.1)(2) + 0.1 = -\frac{1}{30}" in md
     md = run("forward", "two-layer", "--exact", "--format", "markdown").stdout
-    assert r"\hat{y} = 0.28 = \tfrac{7}{25}" in md
+    assert r"\hat{y} = 0.28 = \frac{7}{25}" in md
     md = run("collapse", "--exact", "--format", "markdown").stdout
-    assert r"W' = \begin{bmatrix} -\tfrac{5}{2} & -3 \\ 3 & 5 \end{bmatrix}" in md
+    assert r"W' = \begin{bmatrix} -\frac{5}{2} & -3 \\ 3 & 5 \end{bmatrix}" in md
     assert "The two paths agree exactly." in md
 
 

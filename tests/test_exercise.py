@@ -183,3 +183,16 @@ def test_latex_sheets_compile_within_the_margins(run, tmp_path):
         )
         assert proc.returncode == 0, proc.stdout[-2000:]
         assert "Overfull \\hbox" not in (tmp_path / f"{name}.log").read_text(errors="replace")
+
+
+def test_relu_after_a_rounded_layer_still_fires_and_not():
+    for seed in range(100):
+        (e,) = generate([3, 4, 3, 1], ["tanh", "relu", "linear"], seed=seed)
+        assert not e.exact and e.precision == 4
+        z = e.net.forward().layers[1].z[0]  # after tanh: rounded answers, signs as planned
+        assert (z > 0.04).any() and (z < -0.04).any(), z
+
+
+def test_messages_name_the_flags(run):
+    assert_one_error(run("exercise", "--sizes", "2,x"), "--sizes '2,x'")
+    assert_one_error(run("exercise", "--activations", "nope"), "--activations: unknown activation 'nope'")

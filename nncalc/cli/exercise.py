@@ -71,8 +71,12 @@ def exercise(
         if format is None and output is not None and output.suffix.lower() == ".tex":
             format = "latex"
         fmt = choose_format(format, FORMATS_OUT)
-        n = ex.parse_sizes(sizes)
-        names = ex.parse_activations(activations, len(n) - 1)
+        try:
+            n = ex.parse_sizes(sizes)
+            names = ex.parse_activations(activations, len(n) - 1)
+        except InputError as e:  # the library says "sizes", "activations": add the flag's dashes
+            e.message = f"--{e.message}"
+            raise
         if output is not None and spec is not None and output.resolve() == spec.resolve():
             raise InputError("--output and --spec name the same file")
         exercises = ex.generate(n, names, seed=seed, count=count, all_fire=all_fire)

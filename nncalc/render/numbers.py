@@ -91,28 +91,31 @@ def sum_terms(
     max_terms: int = MAX_TERMS,
     number=None,  # type: ignore[no-untyped-def]
     gap: str = "… {n} more terms …",
+    bracket=None,  # type: ignore[no-untyped-def]
 ) -> list[str]:
     """The terms of ``w . x + b`` as the seed writes them; ``b=None`` leaves the bias out.
 
     A negative bias is bracketed like the weights. More than ``max_terms`` inputs are
     shortened to the first and last few terms, with ``gap`` between. ``number`` formats
-    each number (default: :func:`fmt` at ``precision``).
+    each number (default: :func:`fmt` at ``precision``); ``bracket`` puts a formatted
+    number in brackets (default: ``(x)``).
 
     >>> sum_terms([0.4, 0.3], [1, 2], -0.2)
     ['(0.4)(1)', '(0.3)(2)', '(-0.2)']
     """
     show = number or (lambda v: fmt(v, precision))
+    put = bracket or (lambda s: f"({s})")
     n = len(w)
 
     def term(i: int) -> str:
-        return f"({show(w[i])})({show(x[i])})"
+        return put(show(w[i])) + put(show(x[i]))
 
     if n > max_terms:  # only the terms shown are formatted
         terms = [*map(term, range(HEAD)), gap.format(n=n - HEAD - TAIL), *map(term, range(n - TAIL, n))]
     else:
         terms = [term(i) for i in range(n)]
     if b is not None:
-        terms.append(f"({show(b)})" if b < 0 else show(b))
+        terms.append(put(show(b)) if b < 0 else show(b))
     return terms
 
 

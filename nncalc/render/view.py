@@ -160,7 +160,7 @@ class Numbers:
             s = decimal(v)
             if self.latex and "/" in s:
                 n, d = s.lstrip("-").split("/")
-                return ("-" if s.startswith("-") else "") + rf"\tfrac{{{n}}}{{{d}}}"
+                return ("-" if s.startswith("-") else "") + rf"\frac{{{n}}}{{{d}}}"
             return s
         s = fmt(v, self.precision)
         if self.latex and "e" in s:
@@ -168,11 +168,15 @@ class Numbers:
             return f"{mantissa} \\times 10^{{{int(exponent)}}}"
         return s
 
+    def bracket(self, s: str) -> str:
+        """A written number in brackets, tall ones (fractions in LaTeX) in tall brackets."""
+        return rf"\left({s}\right)" if self.latex and "\\frac" in s else f"({s})"
+
     def fraction(self, v: Any) -> str:
-        """``7/25`` (``\\tfrac{7}{25}`` in LaTeX): the exact value as a fraction."""
+        """``7/25`` (``\\frac{7}{25}`` in LaTeX): the exact value as a fraction."""
         q = Fraction(v)
         if self.latex and q.denominator != 1:
-            return ("-" if q < 0 else "") + rf"\tfrac{{{abs(q.numerator)}}}{{{q.denominator}}}"
+            return ("-" if q < 0 else "") + rf"\frac{{{abs(q.numerator)}}}{{{q.denominator}}}"
         return str(q)
 
     def rounded(self, v: Any) -> str:
@@ -380,4 +384,5 @@ def collapse_view(
 
 def product_terms(p: Any, r: int, c: int, number: Callable[[Any], str]) -> list[str]:
     """Entry (r, c) of ``p.left @ p.right`` as its products, as the seed writes it."""
-    return [f"({number(p.left[r, t])})({number(p.right[t, c])})" for t in range(p.left.shape[1])]
+    put = getattr(number, "bracket", lambda s: f"({s})")
+    return [put(number(p.left[r, t])) + put(number(p.right[t, c])) for t in range(p.left.shape[1])]

@@ -210,6 +210,7 @@ def _layer_blocks(lv: v.LayerView, step: int, number: Number, mark: str = "") ->
             u.b,
             number=number,
             gap=r"{{\underbrace{{\cdots}}_{{\text{{{n} more}}}}}}",  # braced: "+" around it stays binary
+            bracket=getattr(number, "bracket", None),
         )
         lines += _equation(f"{_sub('z', u.j + 1)}{mark}^{{({k})}}", terms, number(u.z))
     doc.append(Math(aligned(lines)))
