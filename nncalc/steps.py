@@ -19,14 +19,17 @@ and its formula as text and as LaTeX.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import TYPE_CHECKING, Callable, Sequence, Union
 
 if TYPE_CHECKING:
+    from fractions import Fraction
+
     from nncalc.activations import Activation
 
-Number = Union[float, int, Fraction]
+# fractions (and the decimal module it loads) are imported only with exact arithmetic.
+Number = Union[float, int, "Fraction"]
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ def unit_steps(act: Activation, z: Number, a: Number) -> Chain | None:
     """
     name = act.name
     p = dict(act.params)
-    exact = isinstance(z, Fraction)
+    exact = isinstance(z, numbers.Rational) and not isinstance(z, int)  # a Fraction
     if exact:
         from nncalc.exact import param
 

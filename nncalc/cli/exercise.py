@@ -60,7 +60,7 @@ def exercise(
 
     Weights and biases have one decimal place and inputs are small integers. With
     activations that are not piecewise linear (sigmoid, tanh, softmax, ...), answers are
-    given to 4 significant digits.
+    given to 4 significant digits. A FILE ending in .tex is written as LaTeX.
     """
     from nncalc import exercise as ex
     from nncalc.cli.common import choose_format

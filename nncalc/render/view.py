@@ -13,7 +13,6 @@ Nothing is computed here that the engine computes: ``z`` and ``a`` come from a T
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
@@ -174,6 +173,8 @@ class Numbers:
 
     def fraction(self, v: Any) -> str:
         """``7/25`` (``\\frac{7}{25}`` in LaTeX): the exact value as a fraction."""
+        from fractions import Fraction
+
         q = Fraction(v)
         if self.latex and q.denominator != 1:
             return ("-" if q < 0 else "") + rf"\frac{{{abs(q.numerator)}}}{{{q.denominator}}}"
