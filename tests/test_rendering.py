@@ -76,10 +76,11 @@ def test_no_number_is_cut_at_any_width(run, spec_file, width):
         assert g17(v) in tokens, (g17(v), width)
     assert "…" not in out  # nothing elided, nothing truncated
     lines = out.splitlines()
-    # Only a single word (a term or a number too long for any line) may pass the width.
+    # Only a single word (a term, a step of an activation or a number too long for any
+    # line) may pass the width.
     for line in lines:
         if len(line) > width:
-            assert len(line.split()) <= 2 or line.startswith(("    + ", "  z = ")), line
+            assert len(line.split()) <= 2 or line.startswith(("    + ", "  z = ", "    = max(0, ")), line
     if width >= 120:
         assert "┏" in out  # wide enough for the table
     else:
@@ -97,8 +98,10 @@ def test_default_precision_never_cut(run, spec_file, width):
 
 def test_narrow_blocks_read_like_the_sum(run):
     # The seed's Example 2 at 30 columns: each unit's sum and values, one per block.
-    out = run("forward", "two-layer", env={"COLUMNS": "30"}).stdout
+    out = run("forward", "two-layer", "--brief", env={"COLUMNS": "30"}).stdout
     assert "unit 3\n  z = (-0.5)(1) + (0.6)(2) + 0\n    = 0.7\n  a = relu(z) = 0.7\n" in out
+    out = run("forward", "two-layer", env={"COLUMNS": "30"}).stdout
+    assert "unit 3\n  z = (-0.5)(1) + (0.6)(2) + 0\n    = 0.7\n  a = relu(z) = max(0, 0.7)\n    = 0.7\n" in out
     assert "  z = (0.7)(0.1) + (-0.3)(0.8)\n    + (0.5)(0.7) + 0.1\n    = 0.28\n" in out
 
 
@@ -457,3 +460,51 @@ def test_20000_units_output_is_shortened(run, tmp_path):
     assert expected in " ".join(out.split())
     assert "19984 more units (--all shows every row)" in out
     assert len(out.splitlines()) < 80
+
+
+# ------------------------------------------------------------ tables drawn without Rich's layout
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_plain_tables_are_richs_tables(seed):
+    """Tables that need no folding are drawn by nncalc itself (Rich's layout takes a
+    millisecond a row); the characters must be exactly Rich's, wrapped or not."""
+    import io
+    import random
+
+    from rich.console import Console
+
+    from nncalc.render.terminal import Column, Gap, Screen
+
+    rng = random.Random(seed)
+    words = ["(0.2)(1)", "+", "(-0.1)(2)", "0.1", "max(0,", "-0.3)", "=", "ħé中", "a_b", "…", "x" * rng.randint(1, 12)]
+
+    def text(n: int) -> str:
+        return " ".join(rng.choice(words) for _ in range(n))
+
+    columns = [Column("unit", "right", number=True)]
+    for _ in range(rng.randint(1, 4)):
+        if rng.random() < 0.5:
+            columns.append(Column(text(rng.randint(1, 3)), min_width=rng.choice([0, 10, 20])))
+        else:
+            columns.append(Column(text(1) + ("\n= " + text(2) if rng.random() < 0.3 else ""), "right", number=True))
+    rows: list = []
+    for j in range(rng.randint(1, 12)):
+        if rng.random() < 0.1:
+            rows.append(Gap(f"{rng.randint(2, 99)} more units"))
+        rows.append([str(j + 1), *(text(rng.randint(1, 8 if not c.number else 1)) for c in columns[1:])])
+    width = rng.choice([30, 50, 80, 120, 200])
+    drawn, used = [], []
+    for fast in (True, False):
+        buf = io.StringIO()
+        screen = Screen(Console(file=buf, width=width, color_system=None))
+        if fast:
+            real = screen._drawn
+            screen._drawn = lambda *args: used.append(real(*args)) or used[-1]  # type: ignore[method-assign]
+        else:
+            screen._drawn = lambda *args: False  # type: ignore[method-assign]
+        screen.table(columns, rows, title="t")
+        drawn.append(buf.getvalue())
+    assert drawn[0] == drawn[1]
+    if "┏" in drawn[1]:  # a table (not one block per row): nncalc drew it, not Rich
+        assert used == [True]

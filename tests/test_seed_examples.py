@@ -31,7 +31,9 @@ def test_example1_table_shows_the_seeds_working(run):
     assert "(0.5)(2) + (-0.2)(3) + (0.8)(-1) + 0.1" in result.stdout
     row = next(line for line in result.stdout.splitlines() if "(0.5)(2)" in line)
     assert row.split("│")[3].strip() == "-0.3"  # z, as the seed prints it
-    assert row.split("│")[4].strip() == "0"  # ReLU(-0.3) = max(0, -0.3) = 0
+    assert row.split("│")[4].strip() == "max(0, -0.3) = 0"  # the seed: ReLU(-0.3) = max(0, -0.3) = 0
+    brief = next(line for line in run("forward", "neuron", "--brief").stdout.splitlines() if "(0.5)(2)" in line)
+    assert brief.split("│")[4].strip() == "0"
 
 
 def test_example2_two_layer(run):

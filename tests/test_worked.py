@@ -18,12 +18,14 @@ from tests.test_errors import assert_one_error
 CASES = [("forward", "neuron"), ("forward", "two-layer"), ("forward", "linear-stack"), ("collapse", "linear-stack"), ("collapse", "two-layer")]
 
 
+@pytest.mark.parametrize("brief", [True, False], ids=["brief", "steps"])
 @pytest.mark.parametrize("fmt, suffix", [("markdown", "md"), ("latex", "tex")])
 @pytest.mark.parametrize("command, name", CASES)
-def test_golden_documents(run, update_golden, command, name, fmt, suffix):
-    result = run(command, name, "--format", fmt)
+def test_golden_documents(run, update_golden, command, name, fmt, suffix, brief):
+    # Without .steps: the compact form (--brief), as before activations were worked out.
+    result = run(command, name, "--format", fmt, *(["--brief"] if brief else []))
     assert result.exit_code == 0, result.output
-    assert_golden(f"{command}-{name}.{suffix}", result.stdout, update_golden)
+    assert_golden(f"{command}-{name}.{'' if brief else 'steps.'}{suffix}", result.stdout, update_golden)
 
 
 def markdown(run, *args) -> str:
@@ -70,7 +72,7 @@ def test_units_that_did_not_fire_are_named(run):
 
 def test_witness_in_documents(run):
     md = markdown(run, "collapse", "two-layer")
-    assert "does not collapse to one linear layer: layer hidden (ReLU) is nonlinear" in md
+    assert "Does not collapse to one linear layer: layer hidden (ReLU) is nonlinear" in md
     assert r"\neq" in md and "no linear map does that" in md
 
 

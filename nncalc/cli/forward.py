@@ -32,6 +32,8 @@ from nncalc.inputs import FORMATS, check_sources
 if TYPE_CHECKING:
     import numpy as np
 
+    from nncalc.network import Network
+
 FORMATS_OUT = ("table", "json", "csv", "markdown", "latex")
 
 
@@ -66,6 +68,17 @@ def forward(
     ] = False,
     allow_outside_paths: AllowOutsideOption = False,
     activations: ActivationsOption = None,
+    brief: Annotated[
+        bool, typer.Option("--brief", help="Tables and documents give each activation's value only, not its formula worked out.")
+    ] = False,
+    exact: Annotated[
+        bool,
+        typer.Option(
+            "--exact",
+            help="Compute with fractions, every number exactly as written (0.1 is 1/10, 1/3 is 1/3); "
+            "for linear, relu, leaky_relu, hard_sigmoid and hard_tanh layers.",
+        ),
+    ] = False,
 ) -> None:
     """Run a forward pass and show every z = Wx + b and a = σ(z), term by term.
 
@@ -86,7 +99,9 @@ def forward(
         if spec == "-" and "-" in files:
             raise InputError("standard input can hold the spec or the inputs, not both")
         check_sources(files)
-        net = load_network(spec, allow_outside_paths, activations)
+        net = load_network(spec, allow_outside_paths, activations) if not exact else _load_exact(spec, allow_outside_paths)
+        if exact:
+            return _forward_exact(net, input, files, fmt, precision, all_units, brief, no_header, outputs_only)
         vectors = inputs(net, input) if input or not files else None
         chunks = batches(net, vectors, files, input_format)
         if fmt == "csv":
@@ -113,12 +128,12 @@ def forward(
                 from nncalc.render.table import forward_tables, more_inputs_note
 
                 out = console()
-                forward_tables(out, net, trace, precision=precision, show_all=all_units, total=total)
+                forward_tables(out, net, trace, precision=precision, show_all=all_units, total=total, brief=brief)
                 more_inputs_note(out, len(shown), total)
             else:
                 from nncalc.render.worked import forward_doc
 
-                write_document(forward_doc(net, trace, precision, all_units, total), fmt)
+                write_document(forward_doc(net, trace, precision, all_units, total, brief=brief), fmt)
 
 
 def _stream(chunks: Iterator[np.ndarray], render: Callable[[np.ndarray, int], str], header: str = "") -> None:
@@ -145,3 +160,65 @@ def _stream(chunks: Iterator[np.ndarray], render: Callable[[np.ndarray, int], st
         done += len(x)
     if pending:
         write(pending)
+
+
+def _load_exact(spec: str, allow_outside: bool) -> Network:
+    from nncalc.spec import load_spec
+
+    return load_spec(spec, allow_outside=allow_outside, exact=True)
+
+
+def _forward_exact(
+    net: Network,
+    given: list[str] | None,
+    files: list[str],
+    fmt: str,
+    precision: int,
+    show_all: bool,
+    brief: bool,
+    no_header: bool,
+    outputs_only: bool,
+) -> None:
+    """``--exact``: the same pass in fractions, beside the float one (tables show the
+    exact values; JSON adds them as strings)."""
+    from nncalc import exact
+    from nncalc.batches import MAX_SHOWN_INPUTS
+    from nncalc.engine import forward as run
+    from nncalc.render import exactdata
+
+    if files:
+        raise InputError("--exact reads its inputs from --input or the spec's input, not from --inputs files")
+    exact.check(net)
+    if given:
+        vectors = inputs(net, given)  # every check and message of --input
+        X = exact.exact_vectors(given, what="--input")
+    else:
+        vectors = inputs(net, None)
+        X = exact.exact_inputs(net)
+    trace, qtrace = run(net, vectors), exact.forward(net, X)
+    if fmt == "json":
+        sys.stdout.write(exactdata.trace_lines(net, trace, qtrace, outputs_only))
+    elif fmt == "csv":
+        from nncalc.render.data import csv_header
+
+        sys.stdout.write(("" if no_header else csv_header(net)) + exactdata.csv_rows(qtrace))
+    elif fmt == "table":
+        from nncalc.render.table import forward_tables, more_inputs_note
+
+        shown = min(len(vectors), MAX_SHOWN_INPUTS)
+        out = console()
+        forward_tables(out, net, _first(trace, shown), precision, show_all, len(vectors), brief, _first(qtrace, shown))
+        more_inputs_note(out, shown, len(vectors))
+    else:
+        from nncalc.render.worked import forward_doc
+
+        shown = min(len(vectors), MAX_SHOWN_INPUTS)
+        doc = forward_doc(net, _first(trace, shown), precision, show_all, len(vectors), brief, _first(qtrace, shown))
+        write_document(doc, fmt)
+
+
+def _first(trace, n: int):  # type: ignore[no-untyped-def]
+    """The first ``n`` inputs of a trace (float or exact)."""
+    from dataclasses import replace
+
+    return replace(trace, x=trace.x[:n], layers=tuple(replace(t, z=t.z[:n], a=t.a[:n]) for t in trace.layers))

@@ -55,16 +55,17 @@ def not_finite(x: float) -> str | None:
     return None
 
 
-def vector(values: Sequence[float], precision: int = 10) -> str:
-    """A vector in brackets, each number formatted by :func:`fmt`.
+def vector(values: Sequence[float], precision: int = 10, number=None) -> str:  # type: ignore[no-untyped-def]
+    """A vector in brackets, each number formatted by :func:`fmt` (or ``number``).
 
     >>> vector([1.0, -0.5])
     '[1, -0.5]'
     """
-    return "[" + ", ".join(fmt(v, precision) for v in values) + "]"
+    show = number or (lambda v: fmt(v, precision))
+    return "[" + ", ".join(show(v) for v in values) + "]"
 
 
-def short_vector(values: Sequence[float], precision: int = 10, show_all: bool = False) -> str:
+def short_vector(values: Sequence[float], precision: int = 10, show_all: bool = False, number=None) -> str:  # type: ignore[no-untyped-def]
     """A vector as :func:`vector` writes it, its middle left out like a large layer's units.
 
     >>> short_vector(range(40))
@@ -74,10 +75,11 @@ def short_vector(values: Sequence[float], precision: int = 10, show_all: bool = 
     """
     shown, hidden = shown_units(len(values), show_all)
     if not hidden:
-        return vector(values, precision)
+        return vector(values, precision, number)
+    show = number or (lambda v: fmt(v, precision))
     half = len(shown) // 2
-    head = [fmt(values[i], precision) for i in shown[:half]]
-    tail = [fmt(values[i], precision) for i in shown[half:]]
+    head = [show(values[i]) for i in shown[:half]]
+    tail = [show(values[i]) for i in shown[half:]]
     return "[" + ", ".join([*head, f"… {hidden:,} more …", *tail]) + "]"
 
 
@@ -89,23 +91,31 @@ def sum_terms(
     max_terms: int = MAX_TERMS,
     number=None,  # type: ignore[no-untyped-def]
     gap: str = "… {n} more terms …",
+    bracket=None,  # type: ignore[no-untyped-def]
 ) -> list[str]:
     """The terms of ``w . x + b`` as the seed writes them; ``b=None`` leaves the bias out.
 
     A negative bias is bracketed like the weights. More than ``max_terms`` inputs are
     shortened to the first and last few terms, with ``gap`` between. ``number`` formats
-    each number (default: :func:`fmt` at ``precision``).
+    each number (default: :func:`fmt` at ``precision``); ``bracket`` puts a formatted
+    number in brackets (default: ``(x)``).
 
     >>> sum_terms([0.4, 0.3], [1, 2], -0.2)
     ['(0.4)(1)', '(0.3)(2)', '(-0.2)']
     """
     show = number or (lambda v: fmt(v, precision))
-    terms = [f"({show(wi)})({show(xi)})" for wi, xi in zip(w, x)]
-    if len(terms) > max_terms:
-        hidden = len(terms) - HEAD - TAIL
-        terms = [*terms[:HEAD], gap.format(n=hidden), *terms[-TAIL:]]
+    put = bracket or (lambda s: f"({s})")
+    n = len(w)
+
+    def term(i: int) -> str:
+        return put(show(w[i])) + put(show(x[i]))
+
+    if n > max_terms:  # only the terms shown are formatted
+        terms = [*map(term, range(HEAD)), gap.format(n=n - HEAD - TAIL), *map(term, range(n - TAIL, n))]
+    else:
+        terms = [term(i) for i in range(n)]
     if b is not None:
-        terms.append(f"({show(b)})" if b < 0 else show(b))
+        terms.append(put(show(b)) if b < 0 else show(b))
     return terms
 
 

@@ -1,12 +1,14 @@
 """Rich tables for people: every weighted sum, z and activation, layer by layer.
 
-Cells are :class:`rich.text.Text`, never markup strings, so a layer named ``[bold]``
-prints as written.
+The tables write the view models of :mod:`nncalc.render.view` (what is shown, the
+sentences); this module only chooses how they look on a terminal. Cells are
+:class:`rich.text.Text`, never markup strings, so a layer named ``[bold]`` prints as
+written.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 from rich.console import Console
@@ -17,11 +19,15 @@ from rich.text import Text
 from nncalc.network import Layer, Network
 
 if TYPE_CHECKING:
+    from nncalc import exact as exact_
     from nncalc.activations import ActivationDef, Saturation
-    from nncalc.collapsing import Check, Collapse, Product, WitnessSearch
+    from nncalc.collapsing import Check, Collapse, WitnessSearch
     from nncalc.engine import Trace
-from nncalc.render.numbers import SMALL, fmt, not_finite, short_vector, shown_units, sum_terms
+from nncalc.render import view as v
+from nncalc.render.numbers import fmt, not_finite, short_vector, shown_units, sum_terms
 from nncalc.render.terminal import Column, Gap, Row, Screen, join_wrapped, wrap
+from nncalc.steps import Chain, formula, plain
+
 
 def forward_tables(
     console: Console,
@@ -30,86 +36,128 @@ def forward_tables(
     precision: int = 10,
     show_all: bool = False,
     total: int | None = None,
+    brief: bool = False,
+    exact: exact_.Trace | None = None,
 ) -> None:
     """Print one block per input: the input, a table per layer, the output.
 
     ``total`` is the size of the whole batch when the trace holds only its first inputs.
-    A layer whose numbers do not fit the terminal's width is written one unit per block,
-    so no digit is ever cut.
+    Each activation is worked out from its formula unless ``brief``; with ``exact`` (an
+    exact trace of the same inputs) every number is exact and the output is also given
+    as fractions. A layer whose numbers do not fit the terminal's width is written one
+    unit per block, so no digit is ever cut.
     """
+    fv = v.forward_view(net, trace, show_all, total, brief, exact)
     screen = Screen(console)
-    n = len(trace.x)
-    total = total or n
-    for i in range(n):
-        if total > 1:
-            screen.rule(f"Input {i + 1} of {total:,}")
-        screen.line(f"Input x = {short_vector(trace.x[i], precision, show_all)}")
-        for k, (layer, lt) in enumerate(zip(net.layers, trace.layers)):
-            _layer_table(screen, layer, k, trace.inputs_to(k)[i], lt.z[i], lt.a[i], precision, show_all)
-        screen.line(f"Output = {short_vector(trace.output[i], precision, show_all)}", style="bold")
-        if i < n - 1:
+    num = v.Numbers(precision, exact=fv.exact)
+    n = len(fv.inputs)
+    for iv in fv.inputs:
+        if fv.total > 1:
+            screen.rule(f"Input {iv.i + 1} of {fv.total:,}")
+        screen.line(f"Input x = {short_vector(iv.x, show_all=show_all, number=num)}")
+        for lv in iv.layers:
+            _layer_table(screen, lv, num)
+        output = f"Output = {short_vector(iv.output, show_all=show_all, number=num.rounded if fv.exact else num)}"
+        if fv.exact:
+            output += f" = {short_vector(iv.output, show_all=show_all, number=num.fraction)}"
+        screen.line(output, style="bold")
+        if iv.i < n - 1:
             screen.blank()
 
 
 def more_inputs_note(console: Console, shown: int, total: int) -> None:
     """The line after the tables of a batch larger than the tables show."""
-    if total > shown:
+    sentence = v.more_inputs(total, shown)
+    if sentence:
         screen = Screen(console)
         screen.blank()
-        screen.line(f"… and {total - shown:,} more inputs, not shown as tables: --csv or --json print every output.")
+        screen.line(sentence)
 
 
-def _layer_table(
-    screen: Screen,
-    layer: Layer,
-    k: int,
-    x: np.ndarray,
-    z: np.ndarray,
-    a: np.ndarray,
-    precision: int,
-    show_all: bool,
-) -> None:
+def _chain(chain: Chain, num: v.Numbers) -> list[str]:
+    """A chain's expressions as text, the branch note after the last."""
+    parts = [plain(e, num) for e in chain.exprs]
+    if chain.note:
+        parts[-1] += f" ({chain.note})"
+    return parts
+
+
+def _layer_table(screen: Screen, lv: v.LayerView, num: v.Numbers) -> None:
+    layer = lv.layer
     act = layer.activation
-    title = f"Layer {k + 1}: {screen.name(layer.name)} ({layer.nin} → {layer.nout}, {screen.name(act.label)})"
-    units, hidden = shown_units(layer.nout, show_all)
-    gap_at = units[len(units) // 2] if hidden else None
-    # Each unit's terms, z and a, formatted once for both layouts.
+    name = screen.name
+    title = f"Layer {lv.k}: {name(layer.name)} ({layer.nin} → {layer.nout}, {name(act.label)})"
+    # Each unit's terms, z and a (the activation worked out, or its value), formatted
+    # once for both layouts.
     rows = [
         (
-            j,
-            sum_terms(layer.W[j], x, layer.b[j] if layer.has_bias else None, precision),
-            fmt(z[j], precision),
-            fmt(a[j], precision),
+            u.j,
+            sum_terms(u.w, lv.x, u.b, number=num),
+            num(u.z),
+            _chain(u.chain, num) if u.chain is not None else None,
+            num(u.a),
         )
-        for j in units
+        for u in lv.units
     ]
-    gap = f"{hidden} more units (--all shows every row)"
+    gap = f"{lv.hidden} more units (--all shows every row)"
+    header = f"a = {name(act.name)}(z)"
+    if lv.expanded and act.definition.elementwise:
+        header += f"\n= {name(formula(act, num) or '')}"
     columns = [
         Column("unit", "right", number=True),
         Column("z = Wx + b, term by term", min_width=20),
         Column("z", "right", number=True),
-        Column(f"a = {screen.name(act.name)}(z)", "right", number=True),
+        Column(header, "right", number=True),  # a worked-out activation is never wrapped
     ]
     table_rows: list[Row] = []
-    for j, terms, zj, aj in rows:
-        if j == gap_at:
+    for j, terms, zj, steps, aj in rows:
+        if j == lv.gap_at:
             table_rows.append(Gap(gap))
-        table_rows.append([str(j + 1), " + ".join(terms), zj, aj])
+        table_rows.append([str(j + 1), " + ".join(terms), zj, " = ".join(steps) if steps else aj])
 
     def narrow() -> None:
         """One block per unit: the sum broken between terms, then z and a on lines of their own."""
         out: list[str] = []
         width = screen.width
-        for j, terms, zj, aj in rows:
-            if j == gap_at:
+        for j, terms, zj, steps, aj in rows:
+            if j == lv.gap_at:
                 out += wrap(f"… {gap}", width)
             out.append(f"unit {j + 1}")
             out += join_wrapped("  z = ", terms, " + ", "    + ", width)
             out.append(f"    = {zj}")
-            out += _ends_with([f"  a = {screen.name(act.name)}(z)"], f"= {aj}", width)
+            if steps:
+                out += join_wrapped(f"  a = {name(act.name)}(z) = ", steps, " = ", "    = ", width, break_first=True)
+            else:
+                out += _ends_with([f"  a = {name(act.name)}(z)"], f"= {aj}", width)
         screen.lines([screen.cs.text(line) for line in out])
 
     screen.table(columns, table_rows, title=title, narrow=narrow)
+    if lv.softmax is not None:
+        _softmax_block(screen, lv, num)
+
+
+def _softmax_block(screen: Screen, lv: v.LayerView, num: v.Numbers) -> None:
+    """Softmax (or log-softmax) of the layer: each shifted power, their sum, each quotient."""
+    s = lv.softmax
+    assert s is not None
+    width = screen.width
+    lines = wrap(v.mixed_text(v.shift_sentence(s.kind, num(s.m))), width, "")
+    for u in lv.units:
+        if u.j == lv.gap_at:
+            lines += wrap(f"  … {lv.hidden} more units", width)
+        lines += join_wrapped("  ", _chain(s.power(u.j), num), " = ", "    = ", width)
+    shown, hidden = lv.sum_parts()
+    terms = [num(s.powers[i]) for i in shown]
+    if hidden:
+        terms.insert(len(terms) - 2, f"… {hidden} more terms …")
+    lines += _ends_with(join_wrapped("  Σ = ", terms, " + ", "    + ", width), f"= {num(s.total)}", width)
+    if s.log_total is not None:
+        lines += join_wrapped("  ln Σ = ", [f"ln({num(s.total)})", num(s.log_total)], " = ", "    = ", width, break_first=True)
+    for u in lv.units:
+        if u.j == lv.gap_at:
+            lines += wrap(f"  … {lv.hidden} more units", width)
+        lines += join_wrapped(f"  a_{u.j + 1} = ", _chain(s.result(u.j), num), " = ", "    = ", width, break_first=True)
+    screen.lines([screen.cs.text(line) for line in lines])
 
 
 def _ends_with(lines: list[str], tail: str, width: int) -> list[str]:
@@ -173,11 +221,7 @@ def examples_table(console: Console, rows: Iterable[tuple[str, str, str]]) -> No
 MAX_COLUMNS = 8  # wider matrices show their first columns only
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
-
-
-def _product_table(screen: Screen, p: Product, precision: int) -> None:
+def _product_table(screen: Screen, p: Any, left: str, right: str, num: v.Numbers) -> None:
     """``W' = left · right``, each entry as its sum of products, as the seed writes it."""
     rows, cols = p.result.shape
     columns = [Column("row", "right", number=True)] + [Column(f"column {c + 1}") for c in range(cols)]
@@ -185,16 +229,13 @@ def _product_table(screen: Screen, p: Product, precision: int) -> None:
     for r in range(rows):
         row = [str(r + 1)]
         for c in range(cols):
-            terms = " + ".join(
-                f"({fmt(p.left[r, t], precision)})({fmt(p.right[t, c], precision)})"
-                for t in range(p.left.shape[1])
-            )
-            row.append(f"{terms} = {fmt(p.result[r, c], precision)}")
+            terms = " + ".join(v.product_terms(p, r, c, num))
+            row.append(f"{terms} = {num(p.result[r, c])}")
         cells.append(row)
-    screen.table(columns, cells, title=f"{screen.name(p.left_name)} · {screen.name(p.right_name)}")
+    screen.table(columns, cells, title=f"{screen.name(left)} · {screen.name(right)}")
 
 
-def _matrix_table(screen: Screen, title: str, W: np.ndarray, b: np.ndarray | None, precision: int) -> None:
+def _matrix_table(screen: Screen, title: str, W: np.ndarray, b: np.ndarray | None, num: v.Numbers) -> None:
     """A matrix of numbers (first and last rows of tall ones, first columns of wide ones)."""
     rows, cols = W.shape
     shown_cols = min(cols, MAX_COLUMNS)
@@ -209,13 +250,20 @@ def _matrix_table(screen: Screen, title: str, W: np.ndarray, b: np.ndarray | Non
     for r in units:
         if hidden and r == units[len(units) // 2]:
             cells.append(Gap(f"{hidden} more rows"))
-        row = [str(r + 1)] + [fmt(v, precision) for v in W[r, :shown_cols]]
+        row = [str(r + 1)] + [num(x) for x in W[r, :shown_cols]]
         if shown_cols < cols:
             row.append("…")
         if b is not None:
-            row.append(fmt(b[r], precision))
+            row.append(num(b[r]))
         cells.append(row)
     screen.table(columns, cells, title=title)
+
+
+def _fractions(M: Any, num: v.Numbers) -> str:
+    """``[[-5/2, -3], [3, 5]]``: an exact matrix or vector as fractions, on one line."""
+    if np.ndim(M) == 1:
+        return short_vector(M, number=num.fraction)
+    return "[" + ", ".join(short_vector(row, number=num.fraction) for row in M) + "]"
 
 
 def collapse_view(
@@ -224,88 +272,87 @@ def collapse_view(
     chk: Check,
     search: WitnessSearch | None,
     precision: int = 10,
+    exact: exact_.Collapse | None = None,
 ) -> None:
-    """``nncalc collapse``: the merged layers, their products, the check and the verdict."""
+    """``nncalc collapse``: the merged layers, their products, the check and the verdict.
+
+    With ``exact`` (the same collapse in Fractions), every number is exact and W', b'
+    are also given as fractions.
+    """
+    cv = v.collapse_view(c, chk, search, exact)
     screen = Screen(console)
     name = screen.name
-    before, after = len(c.original.layers), len(c.reduced.layers)
+    num = v.Numbers(precision, exact=cv.exact)
+    before, after = cv.before, cv.after
     labels = ", ".join(name(layer.activation.label) for layer in c.original.layers)
-    screen.line(f"{name(c.original.name or c.original.source)}: {_plural(before, 'layer')} ({labels})")
-    for group, layer, products in zip(c.groups, c.reduced.layers, c.products):
-        if len(group) < 2:
-            continue
+    screen.line(f"{name(c.original.name or c.original.source)}: {v.plural(before, 'layer')} ({labels})")
+    for m in cv.merges:
+        layer = m.layer
         screen.blank()
         screen.line(
-            f"W' of {name(layer.name)} ({layer.nout}×{layer.nin}), merging {_plural(len(group), 'linear layer')}:",
+            f"W' of {name(layer.name)} ({layer.nout}×{layer.nin}), merging {v.plural(len(m.group), 'linear layer')}:",
             style="bold",
         )
-        small = [max(*p.left.shape, *p.right.shape) <= SMALL for p in products]
-        for p, written_out in zip(products, small):
+        names = [c.original.layers[k].name for k in m.group]
+        for i, (p, written_out) in enumerate(zip(m.products, m.small)):
             if written_out:
-                _product_table(screen, p, precision)
-        bias = layer.b if layer.has_bias else None
-        if bias is not None or not all(small):
-            what = "W' and b'" if bias is not None else "W'"
-            _matrix_table(screen, f"{what} of {name(layer.name)}", layer.W, bias, precision)
-        if bias is not None:
-            names = [name(c.original.layers[k].name) for k in group]
-            formula = f"b_{names[0]}"
+                _product_table(screen, p, names[i + 1], "·".join(reversed(names[: i + 1])), num)
+        if m.b is not None or not all(m.small):
+            what = "W' and b'" if m.b is not None else "W'"
+            _matrix_table(screen, f"{what} of {name(layer.name)}", m.W, m.b, num)
+        if cv.exact:
+            screen.line(f"W' = {_fractions(m.W, num)}")
+            if m.b is not None:
+                screen.line(f"b' = {_fractions(m.b, num)}")
+        if m.b is not None:
+            formula_ = f"b_{name(names[0])}"
             for n in names[1:]:
-                formula = f"W_{n}·{'(' + formula + ')' if '+' in formula else formula} + b_{n}"
-            screen.line(f"b' = {formula}")
+                formula_ = f"W_{name(n)}·{'(' + formula_ + ')' if '+' in formula_ else formula_} + b_{name(n)}"
+            screen.line(f"b' = {formula_}")
 
     if after < before:  # something merged: show that both paths agree
         screen.blank()
-        units, hidden = shown_units(len(chk.layered), False)
+        units, hidden = shown_units(len(cv.layered), False)
         rows: list[Row] = []
         for j in units:
             if hidden and j == units[len(units) // 2]:
                 rows.append(Gap(f"{hidden} more units"))
-            rows.append([str(j + 1), fmt(chk.layered[j], precision), fmt(chk.collapsed[j], precision)])
+            rows.append([str(j + 1), num(cv.layered[j]), num(cv.collapsed[j])])
         columns = [
             Column("unit", "right", number=True),
-            Column(f"layered ({_plural(before, 'layer')})", "right", number=True),
-            Column(f"collapsed ({_plural(after, 'layer')})", "right", number=True),
+            Column(f"layered ({v.plural(before, 'layer')})", "right", number=True),
+            Column(f"collapsed ({v.plural(after, 'layer')})", "right", number=True),
         ]
-        screen.table(columns, rows, title=f"Check on x = {short_vector(chk.input, precision)}")
-        screen.line(f"largest |difference|: {fmt(chk.max_abs_diff, 3)}")
+        screen.table(columns, rows, title=f"Check on x = {short_vector(cv.x, number=num)}")
+        if cv.exact:
+            screen.line(f"largest |difference|: {num(cv.difference)} (exact arithmetic)")
+        else:
+            screen.line(f"largest |difference|: {fmt(cv.difference, 3)}")
     screen.blank()
 
     if c.collapsible:
         (layer,) = c.reduced.layers
-        shape = f"({layer.nout}×{layer.nin})"
-        if before == 1:
-            screen.line(f"1 linear layer: already a single linear layer {shape}", style="bold")
-        else:
-            screen.line(f"{before} linear layers = 1 linear layer {shape}", style="bold green")
+        style = "bold" if before == 1 else "bold green"
+        screen.line(v.collapsed_verdict(before, (layer.nout, layer.nin)), style=style)
         return
 
-    blocking = [f"'{name(l.name)}' ({name(l.activation.label)})" for l in c.original.layers if l.name in c.blocking]
     screen.line(
-        f"Does not collapse to one linear layer: {'layers' if len(blocking) > 1 else 'layer'} "
-        f"{', '.join(blocking)} {'are' if len(blocking) > 1 else 'is'} nonlinear.",
+        v.nonlinear_verdict([f"'{name(l.name)}' ({name(l.activation.label)})" for l in cv.blocking()]),
         style="bold red",
     )
-    merged = [name(l.name) for g, l in zip(c.groups, c.reduced.layers) if len(g) > 1]
-    if merged:
-        screen.line(f"{_plural(before, 'layer')} → {_plural(after, 'layer')}: merged {', '.join(merged)}")
-    else:
-        screen.line(f"{_plural(before, 'layer')} → {_plural(after, 'layer')}: no two linear layers are adjacent")
+    screen.line(v.reduction(before, after, [name(n) for n in cv.merged_names()]))
     if search is None:
         return
-    w = search.witness
+    w = cv.witness
     if w is None:
-        screen.line(
-            f"No witness found: the network behaves linearly on every input tried "
-            f"({search.pairs_tried:,} pairs around x, up to {fmt(max(search.scales), 3)}× its size away)."
-        )
+        if cv.exact and search.witness is not None:
+            screen.line("No witness found: the pair the search found is not one in exact arithmetic.")
+        else:
+            screen.line(v.no_witness(search))
         return
-    screen.line(
-        "Witness: every linear (affine) map f has f((x1+x2)/2) = (f(x1)+f(x2))/2, "
-        "but this network does not:"
-    )
+    screen.line(f"Witness: {v.WITNESS_RULE}, but this network does not:")
     rows = [
-        [label, short_vector(values, precision)]
+        [label, short_vector(values, number=num)]
         for label, values in [
             ("x1", w.x1),
             ("x2", w.x2),
@@ -317,9 +364,10 @@ def collapse_view(
         [Column("", "right", number=True), Column("")],
         rows,
         show_header=False,
-        narrow=lambda: screen.lines([line for label, v in rows for line in wrap(f"{label} = {v}", screen.width, "  ")]),
+        narrow=lambda: screen.lines([line for label, val in rows for line in wrap(f"{label} = {val}", screen.width, "  ")]),
     )
-    screen.line(f"They differ by {fmt(w.gap, 3)}.")
+    gap = num(w.gap) if cv.exact else fmt(w.gap, 3)
+    screen.line(f"They differ by {gap}.")
 
 
 # -------------------------------------------------------------------------- activations

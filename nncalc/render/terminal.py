@@ -56,15 +56,23 @@ def wrap(text: str, width: int, indent: str = "  ") -> list[str]:
     return lines
 
 
-def join_wrapped(first: str, parts: Sequence[str], sep: str, cont: str, width: int) -> list[str]:
+def join_wrapped(
+    first: str, parts: Sequence[str], sep: str, cont: str, width: int, break_first: bool = False
+) -> list[str]:
     """``first`` then ``parts`` joined by ``sep``, a new line (starting ``cont``) before a
-    part that does not fit; parts are never split.
+    part that does not fit; parts are never split. With ``break_first``, the first part
+    too starts a new line if it does not fit after ``first`` (whose end is then trimmed).
 
     >>> join_wrapped("z = ", ["(1)(2)", "(3)(4)", "5"], " + ", "  + ", 16)
     ['z = (1)(2)', '  + (3)(4) + 5']
+    >>> join_wrapped("a = f(z) = ", ["max(0, 0.123)", "0.123"], " = ", "  = ", 16, break_first=True)
+    ['a = f(z)', '  = max(0, 0.123)', '  = 0.123']
     """
     lines: list[str] = []
     line = first
+    if break_first and parts and cell_len(first) + cell_len(parts[0]) > width:
+        lines.append(first.rstrip(" =+"))
+        line = cont
     for k, part in enumerate(parts):
         if k and cell_len(line) + cell_len(sep) + cell_len(part) > width:
             lines.append(line)
@@ -117,6 +125,10 @@ class Screen:
             return s
         return Text(self.cs.text(s), style=style)
 
+    def plain(self, s: str | Text) -> str:
+        """The characters a cell shows."""
+        return s.plain if isinstance(s, Text) else self.cs.text(s)
+
     def blank(self) -> None:
         self.console.print()
 
@@ -133,13 +145,13 @@ class Screen:
 
     def plan(self, columns: Sequence[Column], rows: Sequence[Row], footer: Sequence[str] | None = None) -> list[int] | None:
         """Each column's width if the table fits with no number cut and no word split, else None."""
-        cells = [[self.text(c) for c in row] for row in rows if not isinstance(row, Gap)]
+        cells = [[self.plain(c) for c in row] for row in rows if not isinstance(row, Gap)]
         gaps = [self.cs.text(row.text) for row in rows if isinstance(row, Gap)]
         first_text = next((i for i, col in enumerate(columns) if not col.number), None)
         natural, minimum = [], []
         for i, col in enumerate(columns):
             head = self.cs.text(col.header).split("\n")
-            body = [line for row in cells for line in row[i].plain.split("\n")]
+            body = [line for row in cells for line in row[i].split("\n")]
             if footer is not None:
                 body += self.cs.text(footer[i]).split("\n")
             if i == first_text:
@@ -184,6 +196,8 @@ class Screen:
         if widths is None:
             (narrow or (lambda: self._records(columns, rows, footer)))()
             return
+        if show_header and footer is None and not show_lines and self._drawn(columns, rows, widths):
+            return
         table = Table(show_header=show_header, show_footer=footer is not None, show_lines=show_lines)
         first_text = next((i for i, col in enumerate(columns) if not col.number), None)
         for i, (col, w) in enumerate(zip(columns, widths)):
@@ -202,6 +216,105 @@ class Screen:
             else:
                 table.add_row(*(self.text(c) for c in row))
         self.console.print(table, width=self.width)
+
+    def _drawn(self, columns: Sequence[Column], rows: Sequence[Row], widths: list[int]) -> bool:
+        """Draw the table as Rich would, character for character, without Rich's layout
+        engine (which takes about a millisecond a row). Cells are wrapped at the places
+        Rich's own line breaker picks; a table Rich would draw otherwise (a word folded, a
+        styled cell, a tab, an ASCII box) is left to Rich: False, nothing drawn.
+
+        Borders come from Rich's own box for this console; the header is bottom-aligned
+        and styled ``table.header``, gap rows are italic, as Rich does it.
+        """
+        from rich import box as boxes
+        from rich.text import Span
+
+        try:
+            from rich._wrap import divide_line
+        except ImportError:  # a Rich without it: let Rich draw
+            return False
+
+        if not self.cs.unicode:
+            return False
+
+        def wrapped(text: str, w: int) -> list[str] | None:
+            lines = []
+            for line in text.split("\n"):
+                if cell_len(line) <= w:
+                    lines.append(line)
+                    continue
+                if "\t" in line:
+                    return None
+                cuts = [0, *divide_line(line, w, fold=True), len(line)]
+                pieces = [line[a:b].rstrip() for a, b in zip(cuts, cuts[1:])]
+                if any(cell_len(p) > w for p in pieces):
+                    return None
+                lines += pieces
+            return lines
+
+        first_text = next((i for i, col in enumerate(columns) if not col.number), None)
+        grid: list[tuple[list[list[str]], str | None]] = []  # rows of cell lines, and a style
+        texts: list[tuple[list[str], str | None]] = [([self.cs.text(col.header) for col in columns], "table.header")]
+        for row in rows:
+            if isinstance(row, Gap):
+                texts.append(([self.cs.text(row.text) if i == first_text else "…" for i in range(len(columns))], "italic"))
+            else:
+                if any(isinstance(c, Text) for c in row):
+                    return False
+                texts.append(([self.cs.text(c) for c in row], None))
+        for cells_, style_ in texts:
+            lines_ = [wrapped(c, w) for c, w in zip(cells_, widths)]
+            if any(lines is None for lines in lines_):
+                return False
+            grid.append((lines_, style_))  # type: ignore[arg-type]
+        box = boxes.HEAVY_HEAD.substitute(self.console.options, safe=self.console.safe_box)
+        padded = [w + 2 for w in widths]
+        out: list[str] = [box.get_top(padded)]
+        spans: list[Span] = []
+        offset = len(out[0]) + 1
+        for k, (cells, style) in enumerate(grid):
+            header = k == 0
+            left, divider, right = (
+                (box.head_left, box.head_vertical, box.head_right)
+                if header
+                else (box.foot_left, box.foot_vertical, box.foot_right)
+                if k == len(grid) - 1
+                else (box.mid_left, box.mid_vertical, box.mid_right)
+            )
+            height = max(len(lines) for lines in cells)
+            for n in range(height):
+                parts = [left]
+                at = offset + len(left)
+                for i, (lines, w, col) in enumerate(zip(cells, widths, columns)):
+                    if i:
+                        parts.append(divider)
+                        at += len(divider)
+                    # headers sit at the bottom of their row, cells at the top
+                    m = n - (height - len(lines)) if header else n
+                    text = lines[m] if 0 <= m < len(lines) else ""
+                    if col.justify == "right":
+                        text = text.rstrip()
+                        cell = " " * (w - cell_len(text)) + text
+                    else:
+                        cell = text + " " * (w - cell_len(text))
+                    cell_style = style if header or (style and i == first_text) else None
+                    if header and col.style:
+                        cell_style = None
+                    if cell_style and cell.strip():
+                        spans.append(Span(at + 1, at + 1 + len(cell), cell_style))
+                    parts.append(f" {cell} ")
+                    at += len(cell) + 2
+                parts.append(right)
+                line = "".join(parts)
+                out.append(line)
+                offset += len(line) + 1
+            if header:
+                out.append(box.get_row(padded, "head"))
+                offset += len(out[-1]) + 1
+        out.append(box.get_bottom(padded))
+        text = Text("\n".join(out), spans=spans, end="\n")
+        self.console.print(text, soft_wrap=True)
+        return True
 
     def _records(self, columns: Sequence[Column], rows: Sequence[Row], footer: Sequence[str] | None) -> None:
         """One block per row: the first cell as its label, then ``header: cell`` lines."""

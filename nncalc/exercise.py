@@ -1,0 +1,252 @@
+"""Exercise networks with numbers a person can compute by hand. Pure, no I/O.
+
+Weights and biases have one decimal place, inputs are small integers, and each unit's
+weights are drawn again until its values are easy: every ``z`` and ``a`` has at most
+three decimal places, and so does every product ``(w)(a)`` of the next layer (its ``a``
+then has at most two). ReLU units are made to fire or not as the lesson needs: some of
+each (unless ``all_fire``). The same seed always gives the same exercises (only
+``random.Random.random``, whose sequence Python keeps stable, is used).
+
+Layers whose activation is not piecewise linear (sigmoid, tanh, softmax, ...) give
+irrational values; their exercises are answered to :data:`ROUNDED_DIGITS` significant
+digits, and only the values before them are kept to three decimals.
+
+>>> ex = generate([2, 3, 1], ["relu", "linear"], seed=7)
+>>> ex[0].net.sizes, [layer.activation.name for layer in ex[0].net.layers]
+((2, 3, 1), ['relu', 'linear'])
+>>> generate([2, 3, 1], ["relu", "linear"], seed=7)[0].x == ex[0].x
+True
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from typing import Sequence
+
+import numpy as np
+
+from nncalc import activations as registry
+from nncalc import exact
+from nncalc.errors import InputError
+from nncalc.network import Network, build_network
+
+MAX_UNITS = 8  # a sum of more terms than this is shortened in the solution: not for hand work
+MAX_LAYERS = 6
+MAX_COUNT = 100
+MAX_TRIES = 2_000  # draws per unit before the exercise is drawn again from its input
+MAX_RESTARTS = 200  # exercises drawn again before giving up (earlier units can leave none easy)
+PLACES = 3  # decimal places of every value
+ROUNDED_DIGITS = 4  # significant digits of answers when an activation is not piecewise linear
+LEAKY_ALPHA = 0.1  # leaky ReLU's slope in exercises: one decimal place, like the weights
+
+WEIGHTS = [Fraction(k, 10) for k in range(-9, 10) if k]
+BIASES = [Fraction(k, 10) for k in range(-5, 6)]
+INPUTS = [Fraction(k) for k in (-3, -2, -1, 1, 2, 3)]
+FIRING = ("relu", "leaky_relu")  # fire (z > 0) or not: the lesson's point
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: the network (its ``input`` is the exercise's), the input as Fractions,
+    and whether its answers are exact (else rounded to :data:`ROUNDED_DIGITS` digits)."""
+
+    number: int
+    net: Network
+    x: tuple[Fraction, ...]
+    exact: bool
+
+    @property
+    def precision(self) -> int:
+        """Significant digits the solution is written to."""
+        return 10 if self.exact else ROUNDED_DIGITS
+
+
+def parse_sizes(text: str) -> list[int]:
+    """``2,3,1``: inputs, then each layer's units.
+
+    >>> parse_sizes("2, 3,1")
+    [2, 3, 1]
+    """
+    parts = [p.strip() for p in text.split(",")]
+    sizes = []
+    for p in parts:
+        if not p.isdigit() or not p.isascii():
+            raise InputError(f"sizes '{text[:40]}': '{p[:20]}' is not a whole number; expected sizes like 2,3,1")
+        sizes.append(int(p))
+    if len(sizes) < 2:
+        raise InputError(f"sizes '{text[:40]}': expected the inputs and at least one layer, like 2,3,1")
+    if len(sizes) - 1 > MAX_LAYERS:
+        raise InputError(f"sizes '{text[:40]}': {len(sizes) - 1} layers; an exercise has at most {MAX_LAYERS}")
+    for n in sizes:
+        if not 1 <= n <= MAX_UNITS:
+            raise InputError(
+                f"sizes '{text[:40]}': {n} is not between 1 and {MAX_UNITS} (inputs and units worked by hand)"
+            )
+    return sizes
+
+
+def parse_activations(text: str | None, layers: int) -> list[str]:
+    """One activation per layer, or one for every layer; by default ReLU, linear last.
+
+    >>> parse_activations(None, 3), parse_activations("tanh", 2), parse_activations("swish,linear", 2)
+    (['relu', 'relu', 'linear'], ['tanh', 'tanh'], ['silu', 'linear'])
+    """
+    if text is None:
+        return ["relu"] * (layers - 1) + ["linear"]
+    names = []
+    for raw in text.split(","):
+        d = registry.REGISTRY.get(raw.strip().lower())
+        if d is None:
+            raise InputError(f"activations: unknown activation '{raw.strip()[:30]}'; known: {registry.known_names()}")
+        names.append(d.name)
+    if len(names) == 1:
+        return names * layers
+    if len(names) != layers:
+        raise InputError(
+            f"activations: {len(names)} names for {layers} layer{'s' if layers != 1 else ''}; "
+            "give one per layer, or one for all"
+        )
+    return names
+
+
+def _places_ok(q: Fraction, places: int) -> bool:
+    p = exact.terminates(q)
+    return p is not None and p <= places
+
+
+class _Random:
+    """Choices drawn from ``random.Random.random`` only, whose sequence Python keeps."""
+
+    def __init__(self, seed: int) -> None:
+        self.r = random.Random(seed)
+
+    def choice(self, items: Sequence):  # type: ignore[no-untyped-def,type-arg]
+        return items[min(int(self.r.random() * len(items)), len(items) - 1)]
+
+    def sample(self, n: int, k: int) -> set[int]:
+        """``k`` distinct numbers of ``range(n)``."""
+        pool = list(range(n))
+        out = set()
+        for _ in range(k):
+            out.add(pool.pop(min(int(self.r.random() * len(pool)), len(pool) - 1)))
+        return out
+
+
+def _signs(sizes: list[int], names: list[str], rng: _Random, all_fire: bool) -> list[list[bool | None]]:
+    """For each ReLU-family unit, whether it must fire (z > 0); None where it does not matter.
+
+    Some fire and some do not: in each such layer of two or more units, one to half of
+    them do not fire, and single units fire; if that leaves no unit silent, the last
+    single one is (the seed's Example 1).
+    """
+    plan: list[list[bool | None]] = []
+    for n, name in zip(sizes[1:], names):
+        if name not in FIRING:
+            plan.append([None] * n)
+        elif all_fire or n == 1:
+            plan.append([True] * n)
+        else:
+            silent = rng.sample(n, 1 + int(rng.r.random() * (n // 2)))
+            plan.append([j not in silent for j in range(n)])
+    if not all_fire and not any(want is False for layer in plan for want in layer):
+        singles = [k for k, (n, name) in enumerate(zip(sizes[1:], names)) if name in FIRING]
+        if singles:
+            plan[singles[-1]] = [False]
+    return plan
+
+
+def _layer_spec(name: str, act: str, W: list[list[Fraction]], b: list[Fraction]) -> dict:  # type: ignore[type-arg]
+    activation: object = {"name": "leaky_relu", "alpha": LEAKY_ALPHA} if act == "leaky_relu" else act
+    Wq = np.array(W, dtype=object)
+    bq = np.array(b, dtype=object)
+    return {
+        "name": name,
+        "activation": activation,
+        "weights": [[float(q) for q in row] for row in W],
+        "bias": [float(q) for q in b],
+        "exact": (Wq, bq),
+    }
+
+
+class _Stuck(Exception):
+    """No weights of a unit give easy numbers after the units before it: draw again."""
+
+
+def _one(number: int, sizes: list[int], names: list[str], rng: _Random, all_fire: bool) -> Exercise:
+    for _ in range(MAX_RESTARTS):
+        try:
+            return _draw(number, sizes, names, rng, all_fire)
+        except _Stuck:
+            continue
+    raise InputError(
+        f"no exercise of sizes {','.join(map(str, sizes))} with easy numbers found in {MAX_RESTARTS} draws; "
+        "try another seed, or fewer layers"
+    )
+
+
+def _draw(number: int, sizes: list[int], names: list[str], rng: _Random, all_fire: bool) -> Exercise:
+    plan = _signs(sizes, names, rng, all_fire)
+    x = [rng.choice(INPUTS) for _ in range(sizes[0])]
+    layers = len(sizes) - 1
+    a: list[Fraction] | None = list(x)  # None once a layer's values are not rational
+    af = np.array([float(q) for q in x])  # the same values in floats, always
+    specs = []
+    for k, (nin, nout, name_) in enumerate(zip(sizes, sizes[1:], names)):
+        name = "output" if k == layers - 1 else ("hidden" if layers == 2 else f"hidden{k + 1}")
+        act = registry.get(name_, **({"alpha": LEAKY_ALPHA} if name_ == "leaky_relu" else {}))
+        f = exact.activation(act)
+        feeds = k < layers - 1
+        W, b = [], []
+        for j in range(nout):
+            want = plan[k][j]
+            for _ in range(MAX_TRIES):
+                w = [rng.choice(WEIGHTS) for _ in range(nin)]
+                bias = rng.choice(BIASES)
+                if a is None:
+                    # after an irrational layer: its answers are rounded; only the sign
+                    # is as planned, clearly (not a rounding away from 0)
+                    zf = float(np.dot([float(v) for v in w], af)) + float(bias)
+                    if abs(zf) >= 10 or want is not None and (zf > 0) != want or abs(zf) < 0.05:
+                        continue
+                    break
+                z = sum((wi * ai for wi, ai in zip(w, a)), Fraction(0)) + bias
+                if abs(z) >= 10 or not _places_ok(z, PLACES):
+                    continue
+                if want is not None and (z > 0) != want or (name_ in FIRING and z == 0):
+                    continue
+                if f is not None:
+                    # the next layer's products (w)(a) keep three places: a keeps two
+                    if not _places_ok(f(z), PLACES - 1 if feeds else PLACES):
+                        continue
+                break
+            else:
+                raise _Stuck
+            W.append(w)
+            b.append(bias)
+        Wf = np.array([[float(q) for q in row] for row in W])
+        zf_all = Wf @ af + np.array([float(q) for q in b])
+        af = act(zf_all[None])[0]
+        if a is not None and f is not None:
+            a = [f(sum((wi * ai for wi, ai in zip(w, a)), Fraction(0)) + bi) for w, bi in zip(W, b)]
+        else:
+            a = None
+        specs.append(_layer_spec(name, name_, W, b))
+    all_exact = all(exact.activation(registry.get(n)) is not None for n in names)
+    net = build_network(specs, name=f"exercise {number}", input=[float(q) for q in x])
+    net = replace(net, exact_input=np.array([x], dtype=object))
+    return Exercise(number, net, tuple(x), all_exact)
+
+
+def generate(
+    sizes: Sequence[int], names: Sequence[str], seed: int = 0, count: int = 1, all_fire: bool = False
+) -> list[Exercise]:
+    """``count`` exercises of the given shape, numbered from 1; the same seed, the same
+    exercises (and the first of ``count`` is the one ``count=1`` gives)."""
+    if not 1 <= count <= MAX_COUNT:
+        raise InputError(f"count {count}: expected 1 to {MAX_COUNT} exercises on a sheet")
+    if len(names) != len(sizes) - 1:
+        raise InputError(f"{len(names)} activations for {len(sizes) - 1} layers; give one per layer")
+    rng = _Random(seed)
+    return [_one(i, list(sizes), list(names), rng, all_fire) for i in range(1, count + 1)]
