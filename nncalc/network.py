@@ -261,13 +261,36 @@ def _array(value: Any, what: str, source: str, field: tuple[Any, ...]) -> np.nda
             arr = np.asarray(arr, dtype=np.float64)
     except (OverflowError, FloatingPointError):
         raise _fail(f"{what} hold a value too large for float64", source, field) from None
-    if not np.isfinite(arr).all():
+    # A finite sum means every value is finite (one pass, no temporary array); only a sum
+    # that is not finite needs the values searched.
+    if not np.isfinite(arr.sum()) and not np.isfinite(arr).all():
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise _fail(f"{what} hold a value that is not finite, at index {index}", source, field)
-    if isinstance(value, np.ndarray) and np.may_share_memory(arr, value):
+    if isinstance(value, np.ndarray) and np.may_share_memory(arr, value) and not _handed_over(value):
         arr = arr.copy()
     arr.flags.writeable = False
     return arr
+
+
+def handover(arr: np.ndarray) -> np.ndarray:
+    """Mark an array its maker will not change again (a model reader's freshly converted
+    weights), so that a network keeps it without copying it.
+
+    >>> w = handover(np.ones((2, 2)))
+    >>> build_network([{"weights": w}]).layers[0].W is w
+    True
+    """
+    arr.flags.writeable = False
+    return arr
+
+
+def _handed_over(arr: np.ndarray) -> bool:
+    """True for a read-only float64 array (or a view of one) that owns its memory: no
+    one can change it but by setting it writeable again on purpose."""
+    root = arr
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    return arr.dtype == np.float64 and not arr.flags.writeable and root.flags.owndata and not root.flags.writeable
 
 
 def _holds_bool(value: Any) -> bool:

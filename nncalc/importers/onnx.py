@@ -26,6 +26,7 @@ import numpy as np
 
 from nncalc.errors import SpecError
 from nncalc.importers import Model, check_file, plural, printable
+from nncalc.network import handover
 
 # ONNX's Softplus, like Keras', is ln(1 + e^z) with no threshold. Past beta·z = 40,
 # ln(1 + e^(βz))/β rounds to z in float64 (the rest is below 1e-17 of it), so nncalc's
@@ -340,11 +341,11 @@ class _Graph:
         # A signalling NaN warns as it widens; the network refuses it with its place.
         with np.errstate(invalid="ignore"):
             if dt == BFLOAT16:  # the top half of a float32
-                values = (raw.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+                values = handover((raw.astype(np.uint32) << 16).view(np.float32).astype(np.float64))
             elif dt == DOUBLE:
                 values = raw  # already float64; the network copies what it keeps
             elif dt in FLOAT_STORAGE:
-                values = raw.astype(np.float64)
+                values = handover(raw.astype(np.float64))
             else:
                 values = raw.astype(np.int64)
         return values.reshape(shape), dt

@@ -19,6 +19,7 @@ import numpy as np
 
 from nncalc.errors import InputError, SpecError
 from nncalc.importers import Model, check_file, plural, printable
+from nncalc.network import handover
 
 MAX_HEADER = 100 * 1024 * 1024  # the safetensors library's own limit
 
@@ -137,8 +138,8 @@ def _to_float64(data: np.ndarray | None, entry: Entry) -> np.ndarray:
     # A signalling NaN warns as it widens; the network refuses it with its place.
     with np.errstate(invalid="ignore"):
         if entry.dtype == "BF16":  # the top half of a float32
-            return (raw.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
-        return raw.astype(np.float64)
+            return handover((raw.astype(np.uint32) << 16).view(np.float32).astype(np.float64))
+        return handover(raw.astype(np.float64))
 
 
 class Reader:
