@@ -47,7 +47,7 @@ def param(v: float) -> Fraction:
     return Fraction(repr(float(v)))
 
 
-def activation(act: Activation) -> Callable[[Fraction], Fraction] | None:
+def activation(act: Activation, exact_params: tuple | None = None) -> Callable[[Fraction], Fraction] | None:
     """The activation as a function of one Fraction, or None if it leaves the rationals.
 
     >>> f = activation(__import__("nncalc.activations").activations.get("leaky_relu", alpha=0.1))
@@ -55,7 +55,8 @@ def activation(act: Activation) -> Callable[[Fraction], Fraction] | None:
     Fraction(-3, 100)
     """
     name = act.name
-    p = {k: param(v) for k, v in act.params}
+    # the parameters as the spec wrote them (alpha: 1/3), else from their floats
+    p = {k: param(v) for k, v in act.params} | dict(exact_params or ())
     if act.is_identity:
         return lambda q: q
     if name == "relu":
@@ -181,8 +182,8 @@ def affine(A: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def apply(act: Activation, z: np.ndarray) -> np.ndarray:
-    f = activation(act)
+def apply(act: Activation, z: np.ndarray, exact_params: tuple | None = None) -> np.ndarray:
+    f = activation(act, exact_params)
     assert f is not None, act.name
     out = np.empty(z.shape, dtype=object)
     out.reshape(-1)[:] = [f(q) for q in z.reshape(-1)]
@@ -227,7 +228,7 @@ def forward(net: Network, X: Any) -> Trace:
     for layer in net.layers:
         W, b = layer_params(layer)
         z = affine(a, W, b)
-        a = apply(layer.activation, z)
+        a = apply(layer.activation, z, layer.exact_params)
         steps.append(LayerTrace(z, a, layer.name))
     return Trace(X, tuple(steps))
 

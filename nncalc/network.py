@@ -57,6 +57,7 @@ class Layer:
     # With an exact reading (nncalc.spec.parse_spec(..., exact=True)): W and b as object
     # arrays of fractions.Fraction, the values exactly as written (0.1 is 1/10).
     exact: tuple[np.ndarray, np.ndarray] | None = None
+    exact_params: tuple[tuple[str, Any], ...] | None = None  # the activation's, as Fractions
 
     @property
     def nin(self) -> int:
@@ -360,7 +361,7 @@ def build_layer(
     arrays came from (``model.npz[fc1.weight]``), for messages and summaries.
     """
     base = ("layers", index - 1)
-    unknown = set(spec) - {"name", "weights", "bias", "activation", "weights_from", "bias_from", "exact"}
+    unknown = set(spec) - {"name", "weights", "bias", "activation", "weights_from", "bias_from", "exact", "exact_params"}
     if unknown:
         raise _fail(
             f"layer {index}: unknown key '{sorted(unknown)[0]}'; expected: name, weights, bias, activation",
@@ -425,7 +426,8 @@ def build_layer(
         Wq.flags.writeable = bq.flags.writeable = False
         exact = (Wq, bq)
     b.flags.writeable = False
-    return Layer(name, W, b, act, has_bias, weights_from, bias_from, exact)
+    exact_params = tuple(spec["exact_params"]) if spec.get("exact_params") else None
+    return Layer(name, W, b, act, has_bias, weights_from, bias_from, exact, exact_params)
 
 
 def build_network(

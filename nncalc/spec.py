@@ -703,6 +703,8 @@ class _Builder:
                 else:
                     spec[key] = self.number(vnode, f"{what} parameter '{key}'")
                     self.nodes[at + (key,)] = knode
+                    if self.exact:
+                        self.exact_params.append((key, self.exact_rows(vnode, np.array([spec[key]]))[0]))
             return spec
         return self.text(node, f"{what} name").strip()
 
@@ -732,8 +734,11 @@ class _Builder:
                 spec["bias"] = [self.number(bnode, f"{what} bias")]
             else:
                 spec["bias"] = self.vector(bnode, f"{what} bias")
+        self.exact_params: list[tuple[str, object]] = []
         if "activation" in fields:
             spec["activation"] = self.activation(fields["activation"], f"{what} activation", at + ("activation",))
+        if self.exact_params:
+            spec["exact_params"] = tuple(self.exact_params)
         if self.exact and "weights" in spec:
             Wq = self.exact_rows(fields["weights"], np.asarray(spec["weights"]))
             bq = self.exact_rows(fields["bias"], np.asarray(spec["bias"], dtype=float)) if "bias" in spec else None

@@ -210,3 +210,15 @@ def test_fast_enough_structure():
     W = np.array([[F(1, 7), F(-1, 2)]], dtype=object)
     b = np.array([F(1, 6)], dtype=object)
     assert exact.affine(A, W, b)[0, 0] == F(1, 3) * F(1, 7) + F(2, 5) * F(-1, 2) + F(1, 6)
+
+
+def test_activation_parameters_are_exact_as_written(run, tmp_path):
+    import json
+    from fractions import Fraction as F
+
+    spec = tmp_path / "net.yaml"
+    spec.write_text("layers:\n  - weights: [[1, 1]]\n    activation: {name: leaky_relu, alpha: 1/3}\n")
+    out = run("forward", str(spec), "--exact", "-i", "-1/3,-1", "--json")
+    assert out.exit_code == 0, out.output
+    z = F(-1, 3) + F(-1)  # by hand: negative, so alpha · z
+    assert json.loads(out.stdout)["output_exact"] == [str(F(1, 3) * z)]

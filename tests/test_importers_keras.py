@@ -265,3 +265,26 @@ def test_keras2_hdf5_is_refused_with_advice(tmp_path, run):
     with h5py.File(tmp_path / "old.h5", "w") as f:
         f.attrs["model_config"] = "{}"
     assert_one_error(run("validate", str(tmp_path / "old.h5")), "old.h5: an HDF5 file (Keras 2's .h5 format)", "model.save('model.keras')")
+
+
+@pytest.mark.parametrize("how", ["external storage", "external link", "soft link"])
+def test_weights_kept_outside_the_file_are_never_read(how, tmp_path, run):
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(np.arange(6, dtype=np.float32).tobytes())
+    path = write_keras(tmp_path / "m.keras", [dense("dense", 3)], {"dense": ("dense", [np.ones((4, 3)), np.zeros(3)])})
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    buf = io.BytesIO(members["model.weights.h5"])
+    with h5py.File(buf, "a") as f:
+        del f["layers/dense/vars/0"]
+        if how == "external storage":
+            f.create_dataset("layers/dense/vars/0", shape=(4, 3), dtype="f4", external=[(str(secret), 0, 48)])
+        elif how == "external link":
+            f["layers/dense/vars/0"] = h5py.ExternalLink(str(tmp_path / "other.h5"), "/x")
+        else:
+            f["layers/dense/vars/0"] = h5py.SoftLink("/layers/dense/vars/1")
+    members["model.weights.h5"] = buf.getvalue()
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    assert_one_error(run("forward", str(path), "-i", "1,2,3,4"), "m.keras", "nncalc reads only the file's own data")

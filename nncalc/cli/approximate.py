@@ -118,7 +118,7 @@ def approximate(
 
             fit = study.largest
             name, description, comment = spec_texts(study, fit)
-            write_file(write, to_yaml(fit.network(name, description), comment=comment))
+            write_file(write, to_yaml(fit.network(name, description), comment=comment), reads=(samples,))
         if save is not None:
             from nncalc.render.approximate import save_plot
 

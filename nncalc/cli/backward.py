@@ -150,7 +150,7 @@ def backward(
         # The JSON record needs none of the worked terms, so it skips building them.
         model = None if fmt == "json" else view.build(net, grads, show_all=all_units, lr=rate, training=training, check=result)
         if write is not None and training is not None:
-            write_file(write, _spec_text(training.net, x, grads.target, net, name, rate, steps or 1))
+            write_file(write, _spec_text(training.net, x, grads.target, net, name, rate, steps or 1), reads=_read_files(spec, net))
     if fmt == "json":
         write_json(view.record_of(net, grads, training, result))
     elif fmt == "table":
@@ -237,3 +237,12 @@ def _spec_text(new: Network, x: np.ndarray, t: np.ndarray, old: Network, loss: s
         f"{fmt(lr)}, loss {loss}, on {_plural(len(x), 'input')}."
     )
     return to_yaml(replace(new, input=frozen(x), target=frozen(t), exact_input=None), comment=note)
+
+
+def _read_files(spec: str, net: Network) -> tuple[str, ...]:
+    """The spec and the weight files it names (as the spec wrote them, beside it)."""
+    from pathlib import Path
+
+    base = Path(spec).parent
+    names = {label.split("[")[0] for layer in net.layers for label in (layer.weights_from, layer.bias_from) if label}
+    return (spec, *(str(base / n) for n in sorted(names)))

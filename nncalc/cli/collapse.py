@@ -90,7 +90,7 @@ def collapse(
         if write is not None:
             before, after = len(net.layers), len(c.reduced.layers)
             note = f"Reduced by nncalc collapse from {net.source}: {before} layers -> {after}."
-            write_file(write, to_yaml(c.reduced, comment=note))
+            write_file(write, to_yaml(c.reduced, comment=note), reads=(spec,))
     if fmt == "json" and exactly is not None:
         from nncalc.render.exactdata import collapse_exact_record
 

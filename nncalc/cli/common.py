@@ -266,7 +266,23 @@ def write_document(doc: list, fmt: str) -> None:  # type: ignore[type-arg]
     sys.stdout.buffer.write(text.encode("utf-8"))
 
 
-def write_file(path: Path, text: str) -> None:
+def refuse_overwriting(path: Path, *sources: object) -> None:
+    """An output file must not be one of the files the command reads (its spec, model,
+    samples or weights): writing it would destroy what it was made from."""
+    for source in sources:
+        if source is None or str(source) == "-":
+            continue
+        try:
+            same = os.path.samefile(path, str(source))
+        except (OSError, ValueError):
+            continue
+        if same:
+            raise InputError(f"{path} is the file this command reads ({source}); write to another file", source=str(path))
+
+
+def write_file(path: Path, text: str, reads: tuple[object, ...] = ()) -> None:
+    """Write ``text`` to ``path``, unless ``path`` is one of the files in ``reads``."""
+    refuse_overwriting(path, *reads)
     try:
         path.write_text(text)
     except OSError as e:

@@ -14,6 +14,7 @@ from nncalc.cli.common import (
     SpecArgument,
     command,
     load_network,
+    refuse_overwriting,
     reported,
     weights_only_note,
     write_file,
@@ -83,6 +84,8 @@ def convert(
                 )
         else:
             npz = output.with_suffix(".npz")  # type: ignore[union-attr]
+            refuse_overwriting(output, spec)  # type: ignore[arg-type]
+            refuse_overwriting(npz, spec)
             text, arrays = spec_text(net, comment, npz.name, limit)
             if arrays:
                 _write_arrays(npz, arrays)

@@ -343,11 +343,11 @@ def _activation_layer(cls: str, cfg: dict[str, Any], what: str, version: str, so
         if threshold == 0 and slope == 0:
             return "relu" if top is None else {"name": "hard_tanh", "min_val": 0.0, "max_val": float(top)}
         if threshold == 0 and top is None:
-            return {"name": "leaky_relu", "alpha": float(slope)}
+            return {"name": "leaky_relu", "alpha": slope}  # the network checks it is a number
         raise SpecError(f"{what} with threshold {threshold}, negative_slope {slope} and max_value {top} is not an activation nncalc has", source=source)
     if cls == "LeakyReLU":
         slope = cfg.get("negative_slope", cfg.get("alpha", 0.3))
-        return {"name": "leaky_relu", "alpha": float(slope)}
+        return {"name": "leaky_relu", "alpha": slope}  # the network checks it is a number
     if cls == "ELU":
         return {"name": "elu", "alpha": float(cfg.get("alpha", 1.0))}
     if cls == "Softmax":
@@ -367,59 +367,98 @@ def _weights(plan: list[_Dense], data: bytes, filename: str, source: str) -> lis
     except (OSError, ValueError) as e:
         raise SpecError(f"model.weights.h5 in the .keras zip is not a valid HDF5 file ({printable(str(e), 100)})", source=source) from None
     with f:
-        group = f.get("layers")
-        if not isinstance(group, h5py.Group):
-            raise SpecError("model.weights.h5 in the .keras zip has no 'layers' group", source=source)
-        # Keras writes each layer's own name as the `name` attribute of its vars group.
-        by_name: dict[str, str] = {}
-        for key in group:
-            vars_ = group[key].get("vars") if isinstance(group[key], h5py.Group) else None
-            if isinstance(vars_, h5py.Group) and "name" in vars_.attrs:
-                by_name[str(vars_.attrs["name"])] = key
-        layers = []
-        for dense in plan:
-            key = by_name.get(dense.name, dense.place)
-            where = f"layers/{printable(key, 60)}/vars"
-            vars_ = group.get(key)
-            vars_ = vars_.get("vars") if isinstance(vars_, h5py.Group) else None
-            what = f"layer '{dense.name}'"
-            if not isinstance(vars_, h5py.Group):
-                raise SpecError(f"{what}: model.weights.h5 has no {where}", source=source)
-            expected = 2 if dense.use_bias else 1
-            names = sorted(vars_)
-            if names != [str(i) for i in range(expected)]:
-                got = ", ".join(printable(n, 20) for n in names) or "none"
+        try:
+            return _read_layers(plan, f, data, filename, source)
+        except (KeyError, OSError, RuntimeError, ValueError) as e:  # links h5py cannot follow
+            raise SpecError(f"model.weights.h5 in the .keras zip cannot be read ({printable(str(e), 100)})", source=source) from None
+
+
+def _only_hard_links(group: Any, source: str) -> None:
+    """Refuse soft and external links: Keras writes neither, and an external link points
+    at another file."""
+    import h5py
+
+    bad: list[str] = []
+
+    def visit(name: str, link: Any) -> None:  # (h5py cannot carry an exception out of here)
+        if not isinstance(link, h5py.HardLink) and not bad:
+            bad.append(name)
+
+    if hasattr(group, "visititems_links"):  # h5py 3.11 and later
+        group.visititems_links(visit)
+    else:
+        def walk(g: Any, prefix: str) -> None:
+            for name in g:
+                link = g.get(name, getlink=True)
+                visit(prefix + name, link)
+                if isinstance(link, h5py.HardLink) and isinstance(g.get(name), h5py.Group):
+                    walk(g[name], prefix + name + "/")
+
+        walk(group, "")
+    if bad:
+        raise SpecError(
+            f"model.weights.h5 links '{printable(bad[0], 60)}' to another place; nncalc reads only the file's own data",
+            source=source,
+        )
+
+
+def _read_layers(plan: list[_Dense], f: Any, data: bytes, filename: str, source: str) -> list[dict[str, Any]]:
+    import h5py
+
+    _only_hard_links(f, source)
+    group = f.get("layers")
+    if not isinstance(group, h5py.Group):
+        raise SpecError("model.weights.h5 in the .keras zip has no 'layers' group", source=source)
+    # Keras writes each layer's own name as the `name` attribute of its vars group.
+    by_name: dict[str, str] = {}
+    for key in group:
+        vars_ = group[key].get("vars") if isinstance(group[key], h5py.Group) else None
+        if isinstance(vars_, h5py.Group) and "name" in vars_.attrs:
+            by_name[str(vars_.attrs["name"])] = key
+    layers = []
+    for dense in plan:
+        key = by_name.get(dense.name, dense.place)
+        where = f"layers/{printable(key, 60)}/vars"
+        vars_ = group.get(key)
+        vars_ = vars_.get("vars") if isinstance(vars_, h5py.Group) else None
+        what = f"layer '{dense.name}'"
+        if not isinstance(vars_, h5py.Group):
+            raise SpecError(f"{what}: model.weights.h5 has no {where}", source=source)
+        expected = 2 if dense.use_bias else 1
+        names = sorted(vars_)
+        if names != [str(i) for i in range(expected)]:
+            got = ", ".join(printable(n, 20) for n in names) or "none"
+            raise SpecError(
+                f"{what}: {where} holds the variables {got}; a Dense layer "
+                f"{'with' if dense.use_bias else 'without'} a bias has {plural(expected, 'variable')} "
+                f"({'0 (kernel), 1 (bias)' if dense.use_bias else '0 (kernel)'})",
+                source=source,
+            )
+        kernel_ds = _dataset(vars_["0"], f"{what}: {where}/0", source, len(data))
+        if len(kernel_ds.shape) != 2 or kernel_ds.shape[1] != dense.units:
+            raise SpecError(
+                f"{what}: the kernel {where}/0 has shape {kernel_ds.shape}, but the config says "
+                f"{plural(dense.units, 'unit')}; a kernel is (inputs, units)",
+                source=source,
+            )
+        kernel = _values(kernel_ds, f"{what}: {where}/0", source)
+        layer: dict[str, Any] = {
+            "name": dense.name,
+            "weights": kernel.T,
+            "weights_from": f"{filename}[{where}/0]ᵀ",
+            "activation": dense.activation,
+        }
+        if dense.use_bias:
+            bias_ds = _dataset(vars_["1"], f"{what}: {where}/1", source, len(data))
+            if bias_ds.shape != (dense.units,):
                 raise SpecError(
-                    f"{what}: {where} holds the variables {got}; a Dense layer "
-                    f"{'with' if dense.use_bias else 'without'} a bias has {plural(expected, 'variable')} "
-                    f"({'0 (kernel), 1 (bias)' if dense.use_bias else '0 (kernel)'})",
+                    f"{what}: the bias {where}/1 has shape {bias_ds.shape}, but the config says "
+                    f"{plural(dense.units, 'unit')}",
                     source=source,
                 )
-            kernel_ds = _dataset(vars_["0"], f"{what}: {where}/0", source, len(data))
-            if len(kernel_ds.shape) != 2 or kernel_ds.shape[1] != dense.units:
-                raise SpecError(
-                    f"{what}: the kernel {where}/0 has shape {kernel_ds.shape}, but the config says "
-                    f"{plural(dense.units, 'unit')}; a kernel is (inputs, units)",
-                    source=source,
-                )
-            kernel = _values(kernel_ds, f"{what}: {where}/0", source)
-            layer: dict[str, Any] = {
-                "name": dense.name,
-                "weights": kernel.T,
-                "weights_from": f"{filename}[{where}/0]ᵀ",
-                "activation": dense.activation,
-            }
-            if dense.use_bias:
-                bias_ds = _dataset(vars_["1"], f"{what}: {where}/1", source, len(data))
-                if bias_ds.shape != (dense.units,):
-                    raise SpecError(
-                        f"{what}: the bias {where}/1 has shape {bias_ds.shape}, but the config says "
-                        f"{plural(dense.units, 'unit')}",
-                        source=source,
-                    )
-                layer["bias"] = _values(bias_ds, f"{what}: {where}/1", source)
-                layer["bias_from"] = f"{filename}[{where}/1]"
-            layers.append(layer)
+            layer["bias"] = _values(bias_ds, f"{what}: {where}/1", source)
+            layer["bias_from"] = f"{filename}[{where}/1]"
+        layers.append(layer)
     return layers
 
 
@@ -429,6 +468,10 @@ def _dataset(ds: Any, what: str, source: str, file_size: int) -> Any:
 
     if not isinstance(ds, h5py.Dataset):
         raise SpecError(f"{what} is not a dataset", source=source)
+    # Values kept outside model.weights.h5 (raw files, other HDF5 files) are never read:
+    # a model file must not make nncalc read files of the user's own.
+    if ds.external or ds.is_virtual:
+        raise SpecError(f"{what} keeps its values outside model.weights.h5; nncalc reads only the file's own data", source=source)
     if ds.dtype.kind != "f" or ds.dtype.itemsize not in (2, 4, 8):
         raise SpecError(f"{what} holds {ds.dtype} values; expected float16, float32 or float64 weights", source=source)
     # Keras stores weights unfiltered: values past the file's size are declared, not held.
