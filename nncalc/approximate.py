@@ -344,8 +344,10 @@ def approximate(
             bent = curvature(f, a, b, label)
         bound = None
         if bent.max_abs is not None:
-            with np.errstate(all="ignore"):
+            try:
                 bound = (b - a) ** 2 * bent.max_abs / (8 * n * n)
+            except OverflowError:  # past float64: no bound to show
+                bound = math.inf
             bound = bound if math.isfinite(bound) else None
         fits.append(Fit(knots, values, slopes, weights, float(err[k]), float(grid[k]), len(grid), bound))
     curve_x = _curve_x(a, b, [fit.knots for fit in fits])

@@ -139,10 +139,13 @@ def backward(
                 f"{_plural(len(x), 'input')} but {_plural(count, 'target')}; give one target per input"
                 + (" (--input and --target pair up in order)" if input or target or target_class else "")
             )
-        if classes is not None:
-            grads = engine.backward(net, x, loss=name, classes=classes)
-        else:
-            grads = engine.backward(net, x, t, name)
+        import numpy
+
+        with numpy.errstate(all="ignore"):  # an overflow is reported as an error, not warned about
+            if classes is not None:
+                grads = engine.backward(net, x, loss=name, classes=classes)
+            else:
+                grads = engine.backward(net, x, t, name)
         training = None
         if rate is not None:
             training = engine.train(net, x, grads.target, name, rate, steps or 1, first=grads)
