@@ -43,3 +43,11 @@ def test_convert_does_not_overwrite_its_model(run, tmp_path):
     before = model.read_bytes()
     assert_one_error(run("convert", str(model), "-o", str(model)), "is the file this command reads")
     assert model.read_bytes() == before
+
+
+def test_backward_and_stats_tables_never_end_a_number_in_an_ellipsis(run):
+    for width in ("30", "50", "80"):
+        for args in (["backward", "two-layer", "-t", "1", "--precision", "17"], ["stats", "two-layer", "-i", "1,2", "-i", "-1,3", "--precision", "17"]):
+            out = run(*args, env={"COLUMNS": width})
+            assert out.exit_code == 0, out.output
+            assert "…" not in out.stdout

@@ -21,6 +21,7 @@ from nncalc.network import Layer, Network
 from nncalc.render.numbers import HEAD, MAX_TERMS, TAIL, fmt, shown_units
 
 if TYPE_CHECKING:
+    from rich.table import Table
     from rich.console import Console
 
     from nncalc.render.document import Block
@@ -798,7 +799,7 @@ def print_tables(console: "Console", view: BackwardView, precision: int = 10, br
                 if layer.has_bias:
                     cells.append(T(row.grad_b))
                 table.add_row(*cells)
-            console.print(table)
+            console.print(_never_cut(table))
             if lp.dot is not None:
                 console.print(Text(f"with g = ∂L/∂a: {text(lp.dot, precision)}"))
             if lp.note:
@@ -886,7 +887,7 @@ def _grid(title: str, rows: Sequence[int], hidden: int, W: Sequence[Sequence[Exp
         if b is not None:
             cells.append(Text(text(b[r], precision)))
         table.add_row(*cells)
-    return table
+    return _never_cut(table)
 
 
 # ------------------------------------------------------------------ Markdown, LaTeX
@@ -1030,3 +1031,11 @@ def document(view: BackwardView, precision: int = 10, brief: bool = False, show_
         for sentence in view.check_sentences:
             doc.append(paragraph(sentence, precision))
     return doc
+
+
+def _never_cut(table: "Table") -> "Table":
+    """A cell too wide for the terminal folds onto the next line rather than ending in
+    an ellipsis: every digit of a number is shown."""
+    for column in table.columns:
+        column.overflow = "fold"
+    return table

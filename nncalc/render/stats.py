@@ -20,6 +20,7 @@ from nncalc.render.document import Block, Heading, Para, Table
 from nncalc.render.numbers import MAX_UNITS, SHOWN_UNITS, fmt
 
 if TYPE_CHECKING:
+    from rich.table import Table
     from rich.console import Console
 
     from nncalc.stats import LayerStats, Stats, Summary
@@ -236,7 +237,7 @@ def stats_tables(console: Console, v: StatsView, precision: int = 4) -> None:
             table.add_row(*cells)
         if layer.hidden:
             table.add_row(Text("…"), Text(f"{layer.hidden:,} more units (--all shows every unit)", style="italic"))
-        console.print(table)
+        console.print(_never_cut(table))
     if v.classes is not None:
         c = v.classes
         console.print()
@@ -248,7 +249,7 @@ def stats_tables(console: Console, v: StatsView, precision: int = 4) -> None:
         table.add_column("share", justify="right")
         for label, count, share in c.rows:
             table.add_row(Text(label), Text(f"{count:,}"), Text(percent(share)))
-        console.print(table)
+        console.print(_never_cut(table))
 
 
 # ------------------------------------------------------------------------- Markdown
@@ -301,3 +302,11 @@ def stats_bundle(stats: Stats) -> dict[str, str]:
     stats_tables(console, v)
     html = console.export_html(inline_styles=True, code_format='<pre style="font-family:monospace">{code}</pre>')
     return {"text/plain": repr(stats), "text/html": html, "text/markdown": to_markdown(stats_doc(v))}
+
+
+def _never_cut(table: Table) -> Table:
+    """A cell too wide for the terminal folds onto the next line rather than ending in
+    an ellipsis: every digit of a number is shown."""
+    for column in table.columns:
+        column.overflow = "fold"
+    return table
