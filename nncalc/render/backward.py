@@ -820,7 +820,7 @@ def print_tables(console: "Console", view: BackwardView, precision: int = 10, br
                     if lp.handed_hidden and i == len(lp.handed) // 2:
                         ht.add_row(Text("…"), Text(f"{lp.handed_hidden} more (--all shows every row)", style="italic"))
                     ht.add_row(Text(str(row.unit)), T(row.expr))
-                console.print(ht)
+                console.print(_never_cut(ht))
     if view.total > len(view.inputs):
         console.print()
         console.print(Text(f"… and {view.total - len(view.inputs):,} more inputs, not worked out here; the gradients below are over all {view.total:,}."))
