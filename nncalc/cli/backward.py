@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, List, Optional
 import typer
 
 from nncalc.cli.common import (
+    ActivationsOption,
     AllowOutsideOption,
     PrecisionOption,
     SpecArgument,
@@ -106,6 +107,7 @@ def backward(
         bool, typer.Option("--all", help="Show every unit and value of large layers (over 32 are shortened).")
     ] = False,
     allow_outside_paths: AllowOutsideOption = False,
+    activations: ActivationsOption = None,
 ) -> None:
     """Run the backward pass: the loss, then every ∂L/∂a, σ'(z), δ and gradient, layer by layer.
 
@@ -128,7 +130,7 @@ def backward(
                 raise InputError(f"{flag} needs a learning rate: give --lr too, like --lr 0.1")
         if target and target_class:
             raise InputError("give the targets as --target or as --target-class, not both")
-        net = load_network(spec, allow_outside_paths)
+        net = load_network(spec, allow_outside_paths, activations)
         x = inputs(net, input)
         name = loss or losses.default_for(net.layers[-1].activation)
         losses.check_layer(losses.get(name), net.layers[-1])
