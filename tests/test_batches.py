@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,23 @@ def two_layer(X: np.ndarray) -> np.ndarray:
 
 
 ROWS = np.array([[1.0, 2.0], [-3.0, 4.0], [0.5, -0.25], [1e-3, 2e2]])
+
+
+# A number in a JSON list: after "[" or ", ", before "," or "]" (never inside a name).
+NUMBER_IN_LIST = re.compile(r"(?<=[\[ ])-?[0-9][0-9.eE+-]*(?=[,\]])")
+
+
+def assert_json_lines(text: str, records: list) -> None:
+    """``text`` is one JSON line per record, laid out as json.dumps lays it out, each
+    number reading back to exactly the record's float (only its form may differ: 1e16
+    for 1e+16)."""
+    lines = text.split("\n")
+    assert lines.pop() == "" and len(lines) == len(records)
+    for line, record in zip(lines, records):
+        want = json.dumps(record, ensure_ascii=False)
+        # repr tells every float apart, -0.0 from 0.0 too
+        assert json.dumps(json.loads(line), ensure_ascii=False) == want
+        assert NUMBER_IN_LIST.sub(lambda m: repr(float(m[0])), line) == want
 
 
 def csv_out(result) -> np.ndarray:
@@ -326,8 +344,8 @@ def test_weight_file_shape_errors_name_file_and_key(run, weight_dir, old, new, f
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_fast_ndjson_is_exactly_json_dumps(seed):
-    """The column-wise NDJSON writer against the json module, record by record."""
+def test_fast_ndjson_is_json_dumps_with_every_value_exact(seed):
+    """The block-wise NDJSON writer against the json module, record by record."""
     from nncalc.activations import get
     from nncalc.engine import forward
     from nncalc.network import Layer, Network
@@ -354,8 +372,7 @@ def test_fast_ndjson_is_exactly_json_dumps(seed):
                 entry["params"] = dict(layer.activation.params)
             layers.append({**entry, "z": lt.z[i].tolist(), "a": lt.a[i].tolist()})
         records.append({"input": X[i].tolist(), "layers": layers, "output": trace.output[i].tolist()})
-    want = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    assert trace_lines(net, trace) == want
+    assert_json_lines(trace_lines(net, trace), records)
 
 
 def test_ndjson_stops_at_the_bad_line(run, tmp_path):
