@@ -390,3 +390,66 @@ def test_ndjson_line_numbers_past_the_first_chunk(run, tmp_path):
     result = run("forward", "two-layer", "--inputs", path, "--csv", "--no-header")
     assert result.stderr.splitlines() == [f"error: {path}:70000: expected a list of 2 numbers, like [1, 2], got an object: '{{\"a\": 1}}'"]
     assert len(result.stdout.splitlines()) == 69_999
+
+
+# -- chunks sized by values
+
+
+def test_regroup_keeps_every_row_in_order():
+    from nncalc.batches import regroup
+
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(10_000, 3))
+    cuts = np.sort(rng.integers(0, len(X), size=40))
+    pieces = np.split(X, cuts)  # some empty, some long
+    for rows in (1, 7, 256, 5000, 20_000):
+        out = list(regroup(iter(pieces), rows))
+        assert all(len(c) == rows for c in out[:-1]) and 0 < len(out[-1]) <= rows
+        np.testing.assert_array_equal(np.concatenate(out), X)
+
+
+def test_regroup_yields_the_rows_before_an_error_first():
+    from nncalc.batches import regroup
+    from nncalc.errors import InputError
+
+    def chunks():
+        yield np.ones((3, 2))
+        yield np.zeros((2, 2))
+        raise InputError("bad row", source="in.csv", line=6)
+
+    got = []
+    with pytest.raises(InputError, match="bad row"):
+        for c in regroup(chunks(), 100):
+            got.append(c)
+    assert np.concatenate(got).tolist() == [[1, 1]] * 3 + [[0, 0]] * 2
+
+
+@pytest.mark.parametrize("keep", ["trace", "inputs", "outputs"])
+def test_chunks_hold_about_as_many_values_as_kept(keep):
+    from nncalc.batches import INPUT_VALUES, KEPT_VALUES, chunk_rows
+    from nncalc.network import build_network
+
+    rng = np.random.default_rng(1)
+    sizes = (784, 512, 256, 10)
+    net = build_network([{"weights": rng.normal(size=(o, i))} for i, o in zip(sizes, sizes[1:])])
+    kept = {"trace": 784 + 2 * (512 + 256 + 10) + 10, "inputs": 784 + 10, "outputs": 10}[keep]
+    rows = chunk_rows(net, keep)
+    assert rows * kept <= KEPT_VALUES and rows * 784 <= INPUT_VALUES
+    assert (rows + 1) * kept > KEPT_VALUES or (rows + 1) * 784 > INPUT_VALUES
+    with pytest.raises(ValueError, match="expected one of trace, inputs, outputs"):
+        chunk_rows(net, "everything")
+
+
+@pytest.mark.parametrize("keep", ["trace", "inputs", "outputs"])
+def test_batches_of_files_are_the_files_rows(tmp_path, keep):
+    from nncalc.batches import batches, chunk_rows
+    from nncalc.spec import load_spec
+
+    net = load_spec("two-layer")
+    X = np.round(np.random.default_rng(3).normal(size=(70_000, 2)), 5)
+    path = tmp_path / "x.csv"
+    path.write_text("".join(f"{a!r},{b!r}\n" for a, b in X.tolist()))
+    vectors = np.array([[1.0, 2.0]])
+    out = list(batches(net, vectors, [str(path), str(path)], keep=keep))
+    assert all(len(c) == chunk_rows(net, keep) for c in out[:-1])
+    np.testing.assert_array_equal(np.concatenate(out), np.concatenate([vectors, X, X]))

@@ -189,15 +189,15 @@ def _numbers(values: np.ndarray) -> bytes:
     return orjson.dumps(flat, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
 
 
-def _numbers_by_row(values: np.ndarray, ends: Sequence[int], marks: Sequence[int]) -> bytearray:
+def _numbers_by_row(values: np.ndarray, ends: Sequence[int], marks: Sequence[int]) -> bytes | bytearray:
     """``_numbers(values)`` of a 2-D array with a comma after the last number too, and
     the comma after column ``ends[j]`` of every row made the byte ``marks[j]``: a control
     byte, which no number holds, for the caller to replace or to cut at."""
     n, k = values.shape
+    if k == 1:  # one number per row: every comma ends a row
+        return (_numbers(values) + b",").translate(bytes.maketrans(b",", bytes(marks[:1])))
     text = bytearray(_numbers(values))
     text += b","
-    if k == 1:  # one number per row: every comma ends a row
-        return text.replace(b",", bytes(marks[:1]))
     view = np.frombuffer(text, np.uint8)
     commas = np.flatnonzero(view == 44).reshape(n, k)
     view[commas[:, ends]] = np.array(marks, dtype=np.uint8)
