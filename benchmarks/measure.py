@@ -42,3 +42,12 @@ def nncalc_command() -> list[str]:
     return [exe] if exe else [sys.executable, "-m", "nncalc"]
 
 
+def compile_nncalc() -> None:
+    """Byte-compile nncalc, as pip install leaves it: an editable install, or
+    PYTHONDONTWRITEBYTECODE, would otherwise compile its source on every run."""
+    import compileall
+
+    import nncalc
+
+    compileall.compile_dir(Path(nncalc.__file__).parent, quiet=1)
+
