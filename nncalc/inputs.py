@@ -8,13 +8,12 @@ spec's plain YAML scalars, ``--input`` and every text input or weight file.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 import re
 import sys
 import warnings
 import weakref
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
@@ -22,6 +21,9 @@ from nncalc import files
 from nncalc.errors import InputError
 from nncalc.files import shown
 from nncalc.network import Network, length_problem
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 # A decimal number: digits with an optional fraction, or a bare fraction, then an
 # optional exponent. Python's float() would also take "nan", "inf", "1_0" and other
@@ -77,6 +79,8 @@ def parse_exact(text: str) -> Fraction:
     >>> float(parse_exact("1/3")) == parse_number("1/3")
     True
     """
+    from fractions import Fraction  # only for exact readings: off the start-up path
+
     s = text.strip()
     m = FRACTION.fullmatch(s)
     if m is not None:
@@ -345,8 +349,7 @@ def _fast_rows(part: bytes, delimiter: str, width: int) -> np.ndarray | None:
     which refuses anything that is not a JSON number (JSON numbers are a subset of what
     parse_number reads: no '+1', '.5' or '1.') and rounds each correctly, as float() does.
     """
-    orjson = _orjson()
-    if orjson is None or not part:
+    if _orjson() is None or not part:
         return None
     if delimiter == "\t":
         if b"," in part:
@@ -358,19 +361,42 @@ def _fast_rows(part: bytes, delimiter: str, width: int) -> np.ndarray | None:
     n, extra = divmod(len(separators), width)
     if extra or separators != (b"," * (width - 1) + b"\n") * n:
         return None
+    numbers = _json_numbers(part[:-1].translate(_LINE_END_TO_COMMA), n * width)
+    return None if numbers is None else numbers.reshape(n, width)
+
+
+def _json_numbers(text: bytes, count: int) -> np.ndarray | None:
+    """The ``count`` numbers of ``text`` (bytes a number or a space may hold, and
+    commas), read as one JSON list by orjson; None where that is not exactly ``count``
+    finite JSON numbers, or where a -0 might have lost its sign."""
+    orjson = _orjson()
     try:
-        values = orjson.loads(b"[" + part[:-1].translate(_LINE_END_TO_COMMA) + b"]")
+        values = orjson.loads(b"[" + text + b"]")
     except orjson.JSONDecodeError:
         return None
-    if len(values) != n * width:
+    if len(values) != count:
         return None
-    rows = np.fromiter(values, np.float64, len(values))
-    if not np.isfinite(rows).all():
+    numbers = np.fromiter(values, np.float64, count)
+    if not np.isfinite(numbers).all():
         return None
-    zeros = rows == 0
-    if zeros.any() and not np.signbit(rows[zeros]).all() and _INTEGER_MINUS_ZERO.search(part):
-        return None  # a -0 that orjson read as 0: for the line reader
-    return rows.reshape(n, width)
+    zeros = numbers == 0
+    if zeros.any() and not np.signbit(numbers[zeros]).all() and _INTEGER_MINUS_ZERO.search(text):
+        return None  # a -0 that orjson read as the integer 0
+    return numbers
+
+
+def _plain_json_rows(span: bytes, width: int) -> np.ndarray | None:
+    """The rows of ``[n, n], [n, n], ...`` (JSON numbers and white space between the
+    brackets) read by orjson in one call, else None: taking away every byte a number or
+    white space may hold must leave exactly ``[`` ``width - 1`` commas ``]`` per row."""
+    if _orjson() is None:
+        return None
+    n = span.count(b"[")
+    row = b"[" + b"," * (width - 1) + b"]"
+    if n == 0 or span.translate(None, _NUMBER_BYTES + b"\n\r") != (row + b",") * (n - 1) + row:
+        return None
+    numbers = _json_numbers(span.translate(None, b"[]"), n * width)
+    return None if numbers is None else numbers.reshape(n, width)
 
 
 def _ndjson_chunks(f: files.Readable, width: int, source: str) -> Iterator[np.ndarray]:
@@ -648,6 +674,10 @@ class _JsonStream:
             return None, 0
         span = self.buf[start : k + 1]
         if _NOT_NUMBERS.search(span) is None:
+            rows = _plain_json_rows(span.encode("ascii"), width)  # ASCII: checked just now
+            if rows is not None:
+                self.pos = k + 1
+                return rows, 0
             try:
                 rows = np.array(json.loads("[" + span + "]", parse_int=float), dtype=np.float64)
             except (ValueError, TypeError, OverflowError, RecursionError):

@@ -96,6 +96,30 @@ def test_ndjson_plain_accepts_only_what_the_reference_reads_the_same():
     assert accepted > 100
 
 
+def test_plain_json_rows_are_what_the_json_module_reads():
+    """Whatever the one-call reader of a JSON document's rows accepts, json.loads (every
+    number through float(), as the row-by-row reader reads them) reads the same."""
+    import json
+
+    rng = np.random.default_rng(5)
+    accepted = 0
+    for _ in range(6000):
+        rows = []
+        for _ in range(rng.integers(1, 4)):
+            fields = random_block(rng, 2, ",").split("\n")[0].replace("\r", "")
+            rows.append(f"[{fields}]" if rng.random() < 0.9 else fields)
+        span = [", ", ",\n ", "  ,"][rng.integers(0, 3)].join(rows)
+        if not span.isascii() or inputs._NOT_NUMBERS.search(span):
+            continue
+        fast = inputs._plain_json_rows(span.encode("ascii"), 2)
+        if fast is None:
+            continue
+        accepted += 1
+        slow = np.array(json.loads("[" + span + "]", parse_int=float, parse_float=float), dtype=np.float64)
+        assert same(fast, slow), span
+    assert accepted > 100
+
+
 @pytest.mark.parametrize(
     "body",
     [

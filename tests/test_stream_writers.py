@@ -61,7 +61,7 @@ def test_csv_rows_refuse_what_is_not_a_number():
         data.csv_rows(np.array([[1.0], [np.nan]]))
 
 
-@pytest.mark.parametrize("width", [1, 5])
+@pytest.mark.parametrize("width", [1, 5, 200])  # short rows, and rows written apart
 def test_outputs_only_lines_read_back_exactly(width):
     x = odd_floats(3000, width + 7)
     x = x[: len(x) // (width + 1) * (width + 1)].reshape(-1, width + 1)
@@ -78,6 +78,9 @@ def test_without_orjson_the_text_is_json_dumps_itself(monkeypatch):
     assert data.csv_rows(x) == "".join(",".join(map(repr, row)) + "\n" for row in x.tolist())
     want = "".join(json.dumps({"input": row[:2], "output": row[2:]}) + "\n" for row in x.tolist())
     assert data.outputs_only_lines(x[:, :2], x[:, 2:]) == want
+    wide = x[: len(x) // 150 * 150].reshape(-1, 150)
+    want = "".join(json.dumps({"input": row[:140], "output": row[140:]}) + "\n" for row in wide.tolist())
+    assert data.outputs_only_lines(wide[:, :140], wide[:, 140:]) == want
 
 
 def test_orjson_writes_the_shortest_digits():
@@ -120,3 +123,8 @@ def test_trace_lines_of_shallow_and_very_deep_networks(depth):
             steps.append({**entry, "z": lt.z[i].tolist(), "a": lt.a[i].tolist()})
         records.append({"input": X[i].tolist(), "layers": steps, "output": trace.output[i].tolist()})
     assert_json_lines(data.trace_lines(net, trace), records)
+
+
+def test_lines_with_a_comma_in_the_first_piece():
+    got = data._lines(["(a, b) ", " | ", "\n"], [np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5], [-0.0]])])
+    assert got == "(a, b) 1.0, 2.0 | 0.5\n(a, b) 3.0, 4.0 | -0.0\n"

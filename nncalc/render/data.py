@@ -175,30 +175,37 @@ def _orjson() -> Any:
     return orjson
 
 
-def _numbers(values: np.ndarray) -> bytes:
-    """Every number of ``values`` in C order, separated by commas: ``1.0,0.28``.
-
-    Raises ValueError for NaN or an infinity, as ``json.dumps(allow_nan=False)`` does.
-    """
-    flat = np.ascontiguousarray(values, dtype=np.float64).reshape(-1)
-    if not np.isfinite(flat).all():
+def _finite(values: np.ndarray) -> np.ndarray:
+    """``values`` as a C-ordered float64 array; ValueError for NaN or an infinity, as
+    ``json.dumps(allow_nan=False)`` raises."""
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    if not np.isfinite(values).all():
         raise ValueError("Out of range float values are not JSON compliant")
+    return values
+
+
+def _numbers(values: np.ndarray) -> bytes:
+    """Every number of ``values`` in C order, separated by commas: ``1.0,0.28``."""
+    flat = _finite(values).reshape(-1)
     orjson = _orjson()
     if orjson is None:
         return ",".join(map(repr, flat.tolist())).encode("ascii")
     return orjson.dumps(flat, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
 
 
-def _numbers_by_row(values: np.ndarray, ends: Sequence[int], marks: Sequence[int]) -> bytes | bytearray:
-    """``_numbers(values)`` of a 2-D array with a comma after the last number too, and
-    the comma after column ``ends[j]`` of every row made the byte ``marks[j]``: a control
-    byte, which no number holds, for the caller to replace or to cut at."""
+def _numbers_by_row(
+    values: np.ndarray, ends: Sequence[int], marks: Sequence[int], head: bytes = b""
+) -> bytes | bytearray:
+    """``head``, then ``_numbers(values)`` of a 2-D array with a comma after the last
+    number too, and the comma after column ``ends[j]`` of every row made the byte
+    ``marks[j]``: a control byte, which no number holds, for the caller to replace."""
     n, k = values.shape
-    if k == 1:  # one number per row: every comma ends a row
+    if k == 1 and not head:  # one number per row: every comma ends a row
         return (_numbers(values) + b",").translate(bytes.maketrans(b",", bytes(marks[:1])))
-    text = bytearray(_numbers(values))
+    text = bytearray(head)
+    text += _numbers(values)
     text += b","
-    view = np.frombuffer(text, np.uint8)
+    view = np.frombuffer(text, np.uint8)[len(head) :]
     commas = np.flatnonzero(view == 44).reshape(n, k)
     view[commas[:, ends]] = np.array(marks, dtype=np.uint8)
     del view  # a bytearray cannot change size while a view holds it
@@ -243,26 +250,40 @@ def _lines(pieces: Sequence[str], arrays: Sequence[np.ndarray]) -> str:
     if n == 0:
         return ""
     blocks = [np.asarray(a, dtype=np.float64).reshape(n, -1) for a in arrays]
-    ends = list(np.cumsum([b.shape[1] for b in blocks]) - 1)
-    values = np.concatenate(blocks, axis=1)
+    widths = [b.shape[1] for b in blocks]
     glue = [p.encode("utf-8") for p in pieces]  # JSON text: no control bytes in it
     # What follows each array's part of a row; after the last, the next row's start.
     after = glue[1:-1] + [glue[-1] + glue[0]]
     distinct = list(dict.fromkeys(after))
-    if len(distinct) < 32:
-        # Each distinct piece gets a control byte, put in place of the comma it follows,
-        # then replaced by the piece: a few passes of bytes.replace over the block.
+    if len(distinct) < 32 and sum(widths) < 64 * len(widths):
+        # Short parts: all the numbers in one text, where each distinct piece gets a
+        # control byte in place of the comma it follows, then is put in by bytes.replace.
         code = {g: j for j, g in enumerate(distinct, 1)}
-        text = _numbers_by_row(values, ends, [code[g] for g in after]).replace(b",", b", ")
+        ends = list(np.cumsum(widths) - 1)
+        head = glue[0] if b"," not in glue[0] else b""  # (its commas would be spaced)
+        text = _numbers_by_row(np.concatenate(blocks, axis=1), ends, [code[g] for g in after], head)
+        text = text.replace(b",", b", ")
         for g, j in code.items():
             text = text.replace(bytes([j]), g)
-        return (glue[0] + text[: len(text) - len(glue[0])]).decode("utf-8")
-    # Too many kinds of pieces (a very deep network) for control bytes: cut and join.
-    parts = _numbers_by_row(values, ends, [0] * len(ends)).replace(b",", b", ").split(b"\0")
-    out: list[bytes] = [b""] * (2 * len(parts) - 1)
-    out[1::2] = parts[:-1]
+        del text[len(text) - len(glue[0]) :]  # the start of a row after the last
+        return (text if head else glue[0] + text).decode("utf-8")
+    # Long parts, or more kinds of pieces than control bytes: each array's rows apart,
+    # joined with the pieces between them.
+    m = len(blocks)
+    out: list[bytes] = [b""] * (2 * n * m + 1)
+    for j, block in enumerate(blocks):
+        out[2 * j + 1 :: 2 * m] = _row_texts(block)
     out[0::2] = [glue[0], *(after * n)[:-1], glue[-1]]
     return b"".join(out).decode("utf-8")
+
+
+def _row_texts(values: np.ndarray) -> list[bytes]:
+    """The numbers of each row of a 2-D array, separated by ``", "``."""
+    values = _finite(values)
+    orjson = _orjson()
+    if orjson is None:
+        return [", ".join(map(repr, row)).encode("ascii") for row in values.tolist()]
+    return orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)[2:-2].replace(b",", b", ").split(b"], [")
 
 
 def trace_lines(net: Network, trace: Trace) -> str:
