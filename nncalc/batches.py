@@ -20,35 +20,39 @@ if TYPE_CHECKING:
 
 MAX_SHOWN_INPUTS = 5  # tables and worked examples of a larger batch show this many
 
-# What a chunk may hold: about KEPT_VALUES of the numbers the caller keeps as text (the
-# whole trace for --json, inputs and outputs for --outputs-only, outputs for --csv), and
-# at most INPUT_VALUES inputs (8 bytes each). A chunk of 2,048 rows or more of a wide
-# layer keeps matrix products at full speed (benchmarks/predict_busy.py).
-KEPT_VALUES = 1 << 18
-INPUT_VALUES = 1 << 21
+# What a chunk may take: about CHUNK_BYTES of memory for the values its forward pass holds
+# (inputs, every z and a, outputs: 8 bytes each) and for the text written of them (about
+# 20 characters a number, in up to three copies at once). Where that leaves fewer than
+# MIN_ROWS rows (a wide network), up to MAX_CHUNK_BYTES are taken to reach them: matrix
+# products of fewer rows lose much of their speed when other work shares the cores
+# (benchmarks/predict_busy.py).
+CHUNK_BYTES = 16 << 20
+MAX_CHUNK_BYTES = 64 << 20
+MIN_ROWS = 2048
+TEXT_BYTES = 64
 KEEP = ("trace", "inputs", "outputs")
 
 
 def chunk_rows(net: Network, keep: str = "trace") -> int:
-    """The rows in a chunk of inputs of ``net``, by what the caller keeps of each row:
+    """The rows in a chunk of inputs of ``net``, by what the caller writes of each row:
     ``"trace"`` (the inputs, every z and a, and the outputs, as ``--json`` writes them),
     ``"inputs"`` (inputs and outputs, as ``--json --outputs-only`` writes them) or
-    ``"outputs"`` (``--csv``; and tables, which keep only the first few rows).
+    ``"outputs"`` (as ``--csv`` writes them; tables keep only the first rows).
 
     >>> import nncalc
     >>> net = nncalc.load("two-layer")
     >>> chunk_rows(net), chunk_rows(net, "outputs")
-    (23831, 262144)
+    (21183, 110376)
     """
-    if keep == "trace":
-        kept = net.nin + 2 * sum(layer.nout for layer in net.layers) + net.nout
-    elif keep == "inputs":
-        kept = net.nin + net.nout
-    elif keep == "outputs":
-        kept = net.nout
-    else:
+    held = net.nin + 2 * sum(layer.nout for layer in net.layers) + net.nout
+    if keep not in KEEP:
         raise ValueError(f"keep={keep!r}: expected one of {', '.join(KEEP)}")
-    return max(1, min(KEPT_VALUES // kept, INPUT_VALUES // net.nin))
+    written = {"trace": held, "inputs": net.nin + net.nout, "outputs": net.nout}[keep]
+    per_row = 8 * held + TEXT_BYTES * written
+    rows = CHUNK_BYTES // per_row
+    if rows < MIN_ROWS:
+        rows = min(MIN_ROWS, MAX_CHUNK_BYTES // per_row)
+    return max(1, rows)
 
 
 def batches(

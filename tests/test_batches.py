@@ -425,19 +425,22 @@ def test_regroup_yields_the_rows_before_an_error_first():
 
 
 @pytest.mark.parametrize("keep", ["trace", "inputs", "outputs"])
-def test_chunks_hold_about_as_many_values_as_kept(keep):
-    from nncalc.batches import INPUT_VALUES, KEPT_VALUES, chunk_rows
+@pytest.mark.parametrize("sizes", [(784, 512, 256, 10), (2, 3, 1), (1, 5000, 5000, 1)])
+def test_chunks_are_sized_by_memory(keep, sizes):
+    """About CHUNK_BYTES of values and text a chunk; more, up to MAX_CHUNK_BYTES, only to
+    reach MIN_ROWS rows."""
+    from nncalc import batches as b
     from nncalc.network import build_network
 
-    rng = np.random.default_rng(1)
-    sizes = (784, 512, 256, 10)
-    net = build_network([{"weights": rng.normal(size=(o, i))} for i, o in zip(sizes, sizes[1:])])
-    kept = {"trace": 784 + 2 * (512 + 256 + 10) + 10, "inputs": 784 + 10, "outputs": 10}[keep]
-    rows = chunk_rows(net, keep)
-    assert rows * kept <= KEPT_VALUES and rows * 784 <= INPUT_VALUES
-    assert (rows + 1) * kept > KEPT_VALUES or (rows + 1) * 784 > INPUT_VALUES
+    net = build_network([{"weights": np.zeros((o, i))} for i, o in zip(sizes, sizes[1:])])
+    held = trace = sizes[0] + 2 * sum(sizes[1:]) + sizes[-1]
+    written = {"trace": trace, "inputs": sizes[0] + sizes[-1], "outputs": sizes[-1]}[keep]
+    per_row = 8 * held + b.TEXT_BYTES * written
+    rows = b.chunk_rows(net, keep)
+    assert rows * per_row <= max(b.CHUNK_BYTES, min(b.MIN_ROWS * per_row, b.MAX_CHUNK_BYTES)) or rows == 1
+    assert (rows + 1) * per_row > b.CHUNK_BYTES
     with pytest.raises(ValueError, match="expected one of trace, inputs, outputs"):
-        chunk_rows(net, "everything")
+        b.chunk_rows(net, "everything")
 
 
 @pytest.mark.parametrize("keep", ["trace", "inputs", "outputs"])

@@ -62,8 +62,9 @@ def test_csv_rows_refuse_what_is_not_a_number():
 
 
 @pytest.mark.parametrize("width", [1, 5, 200])  # short rows, and rows written apart
-def test_outputs_only_lines_read_back_exactly(width):
-    x = odd_floats(3000, width + 7)
+@pytest.mark.parametrize("n", [1, 2, 3000])
+def test_outputs_only_lines_read_back_exactly(width, n):
+    x = odd_floats(n * (width + 1), width + 7)
     x = x[: len(x) // (width + 1) * (width + 1)].reshape(-1, width + 1)
     inputs, outputs = x[:, :width], x[:, width:]
     records = [{"input": a, "output": b} for a, b in zip(inputs.tolist(), outputs.tolist())]

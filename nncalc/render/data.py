@@ -283,7 +283,10 @@ def _row_texts(values: np.ndarray) -> list[bytes]:
     orjson = _orjson()
     if orjson is None:
         return [", ".join(map(repr, row)).encode("ascii") for row in values.tolist()]
-    return orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)[2:-2].replace(b",", b", ").split(b"], [")
+    rows = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY).replace(b",", b", ").split(b"], [")
+    rows[0] = rows[0][2:]  # the outer list's brackets (one row may hold both)
+    rows[-1] = rows[-1][:-2]
+    return rows
 
 
 def trace_lines(net: Network, trace: Trace) -> str:
