@@ -124,11 +124,11 @@ def affine(a: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 # predict() works in blocks of rows holding about this many values in the widest layer:
-# 2,048 rows of a 512-unit layer. Blocks keep memory flat and intermediate values near the
-# CPU, and each is large enough for BLAS to reach full speed even when its threads share
-# the cores with other work (much smaller blocks spend their time starting and waiting
-# for threads: benchmarks/predict_busy.py).
-BLOCK_VALUES = 1 << 20
+# 4,096 rows of a 512-unit layer. Blocks keep memory flat, and each is large enough for
+# BLAS to reach full speed even when its threads share the cores with other work (much
+# smaller blocks spend their time starting and waiting for threads: 512-row blocks ran
+# at a third of the speed; benchmarks/predict_busy.py and benchmarks/engine.py).
+BLOCK_VALUES = 1 << 21
 
 
 def block_rows(net: Network) -> int:
@@ -136,7 +136,7 @@ def block_rows(net: Network) -> int:
 
     >>> from nncalc.network import build_network
     >>> block_rows(build_network([{"weights": np.ones((512, 784))}, {"weights": np.ones((10, 512))}]))
-    2048
+    4096
     """
     return max(64, BLOCK_VALUES // max(layer.nout for layer in net.layers))
 

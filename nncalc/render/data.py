@@ -1,7 +1,11 @@
-"""Records for ``--json``: plain dicts of Python floats, dumped one per line.
+"""Records for ``--json`` and rows for ``--csv``.
 
-Floats keep full precision (Python's shortest round-trip repr); NaN and infinities
-never reach here (the engine refuses them), and ``allow_nan=False`` makes sure.
+Single records are plain dicts of Python floats, dumped by ``json.dumps``; streamed
+batches (:func:`csv_rows`, :func:`trace_lines`, :func:`outputs_only_lines`) are written a
+block of rows at a time, laid out as ``json.dumps`` lays them out. Every float keeps full
+precision: the shortest text that reads back to it (the digits of Python's repr; the
+form of a streamed number may differ, see below). NaN and infinities never reach here
+(the engine refuses them), and both paths refuse them if they did.
 """
 
 from __future__ import annotations
@@ -160,10 +164,11 @@ def activations_record(
 # not installed, Python's repr writes the same values (benchmarks/end_to_end.py and
 # benchmarks/streams.py measure the whole path).
 #
-# orjson writes the same digits as repr; only the form of some numbers differs: exponents
-# have no "+" and no leading zero (1e16, 1e-7, where repr writes 1e+16, 1e-07), and
-# numbers from 1e-5 up to 1e-4 are written without one (0.00001, 0.000025, where repr
-# writes 1e-05, 2.5e-05). Both are valid JSON and CSV, and every value reads back exactly.
+# orjson writes the same digits as repr; only the form of some numbers differs from
+# json.dumps: exponents have no "+" and no leading zero (1e16, 1e-7, where repr writes
+# 1e+16, 1e-07), and numbers from 1e-5 up to 1e-4 are written without one (0.00001,
+# 0.000025, where repr writes 1e-05, 2.5e-05). Both are valid JSON and CSV, and every
+# value reads back exactly.
 
 
 def _orjson() -> Any:
