@@ -361,20 +361,22 @@ def _fast_rows(part: bytes, delimiter: str, width: int) -> np.ndarray | None:
     n, extra = divmod(len(separators), width)
     if extra or separators != (b"," * (width - 1) + b"\n") * n:
         return None
-    numbers = _json_numbers(part[:-1].translate(_LINE_END_TO_COMMA), n * width)
+    numbers = _json_numbers(part.translate(_LINE_END_TO_COMMA), n * width)
     return None if numbers is None else numbers.reshape(n, width)
 
 
 def _json_numbers(text: bytes, count: int) -> np.ndarray | None:
     """The ``count`` numbers of ``text`` (bytes a number or a space may hold, and
-    commas), read as one JSON list by orjson; None where that is not exactly ``count``
-    finite JSON numbers, or where a -0 might have lost its sign."""
+    commas; perhaps a comma after the last), read as one JSON list by orjson; None where
+    that is not exactly ``count`` finite JSON numbers, or where a -0 might have lost its
+    sign."""
     orjson = _orjson()
+    tail = b"0]" if text.endswith(b",") else b"]"  # a 0 after a last comma, not a copy
     try:
-        values = orjson.loads(b"[" + text + b"]")
+        values = orjson.loads(b"".join((b"[", text, tail)))
     except orjson.JSONDecodeError:
         return None
-    if len(values) != count:
+    if len(values) != count + (len(tail) == 2):
         return None
     numbers = np.fromiter(values, np.float64, count)
     if not np.isfinite(numbers).all():
