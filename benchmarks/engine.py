@@ -7,9 +7,10 @@ Measured, interleaved, --runs times each (medians compared):
 - nncalc predict: what `--csv` and `--json --outputs-only` run;
 - nncalc forward: the full trace of every z and a (what tables and `--json` show);
 - PyTorch float64 on the CPU, when torch is installed.
-Targets: nncalc predict >= 0.9x bare NumPy, and >= PyTorch.
+Targets: nncalc predict >= 0.9x bare NumPy, and >= PyTorch. ``--compare 262144`` also
+times predict with other block sizes (engine.BLOCK_VALUES), interleaved in the same run.
 
-    python benchmarks/engine.py [--rows 1000000] [--runs 3]
+    python benchmarks/engine.py [--rows 1000000] [--runs 3] [--compare N,...]
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--compare", default="", help="other BLOCK_VALUES to time, comma-separated")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
@@ -47,7 +49,7 @@ def main() -> None:
         e = np.exp(z - z.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
 
-    block = max(64, engine.BLOCK_VALUES // max(SIZES[1:]))
+    block = engine.block_rows(net)
 
     def bare_blocks(x: np.ndarray) -> np.ndarray:
         return np.concatenate([bare(x[i : i + block]) for i in range(0, len(x), block)])
@@ -56,6 +58,24 @@ def main() -> None:
         "bare NumPy, whole batch": bare,
         f"bare NumPy, blocks of {block}": bare_blocks,
         "nncalc predict": lambda x: engine.predict(net, x),
+    }
+    default = engine.BLOCK_VALUES
+
+    def predict_with(values: int):  # type: ignore[no-untyped-def]
+        def run(x: np.ndarray) -> np.ndarray:
+            engine.BLOCK_VALUES = values
+            try:
+                return engine.predict(net, x)
+            finally:
+                engine.BLOCK_VALUES = default
+
+        return run
+
+    for v in (int(v) for v in args.compare.split(",") if v):
+        engine.BLOCK_VALUES = v
+        variants[f"nncalc predict, blocks of {engine.block_rows(net):,} rows"] = predict_with(v)
+        engine.BLOCK_VALUES = default
+    variants |= {
         "nncalc forward (full trace)": lambda x: engine.forward(net, x).output,
     }
     try:
@@ -93,6 +113,9 @@ def main() -> None:
     ours = med["nncalc predict"]
     print(f"  nncalc predict vs bare NumPy whole batch: {med['bare NumPy, whole batch'] / ours:.2f}x throughput (target >= 0.9)")
     print(f"  nncalc predict vs bare NumPy in blocks:   {med[f'bare NumPy, blocks of {block}'] / ours:.2f}x")
+    for name in med:
+        if name.startswith("nncalc predict, blocks of"):
+            print(f"  {name} vs bare NumPy whole batch: {med['bare NumPy, whole batch'] / med[name]:.2f}x")
     torch_name = next((n for n in med if n.startswith("PyTorch")), None)
     if torch_name:
         print(f"  nncalc predict vs PyTorch:                {med[torch_name] / ours:.2f}x throughput (target >= 1.0)")

@@ -27,10 +27,12 @@ print(time.perf_counter() - start, usage.ru_maxrss, status)
 """
 
 
-def run(cmd: list[str], stdout_path: Path | None = None) -> tuple[float, float]:
-    """Wall time (s) and peak resident memory (MiB) of one process."""
+def run(cmd: list[str], stdout_path: Path | None = None, cwd: Path | None = None) -> tuple[float, float]:
+    """Wall time (s) and peak resident memory (MiB) of one process, run in ``cwd``."""
     out = str(stdout_path) if stdout_path else os.devnull
-    report = subprocess.run([sys.executable, "-c", MEASURE, out, *cmd], capture_output=True, text=True, check=True)
+    report = subprocess.run(
+        [sys.executable, "-c", MEASURE, out, *cmd], capture_output=True, text=True, check=True, cwd=cwd
+    )
     elapsed, peak_kib, status = report.stdout.split()
     if int(status) != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}")
@@ -41,4 +43,13 @@ def nncalc_command() -> list[str]:
     exe = shutil.which("nncalc", path=str(Path(sys.executable).parent))
     return [exe] if exe else [sys.executable, "-m", "nncalc"]
 
+
+def compile_nncalc() -> None:
+    """Byte-compile nncalc, as pip install leaves it: an editable install, or
+    PYTHONDONTWRITEBYTECODE, would otherwise compile its source on every run."""
+    import compileall
+
+    import nncalc
+
+    compileall.compile_dir(Path(nncalc.__file__).parent, quiet=1)
 

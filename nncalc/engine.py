@@ -123,17 +123,30 @@ def affine(a: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
     return z
 
 
-BLOCK_VALUES = 1 << 18  # predict() works in blocks of about this many values per layer
+# predict() works in blocks of rows holding about this many values in the widest layer:
+# 4,096 rows of a 512-unit layer. Blocks keep memory flat, and each is large enough for
+# BLAS to reach full speed even when its threads share the cores with other work (much
+# smaller blocks spend their time starting and waiting for threads: 512-row blocks ran
+# at a third of the speed; benchmarks/predict_busy.py and benchmarks/engine.py).
+BLOCK_VALUES = 1 << 21
+
+
+def block_rows(net: Network) -> int:
+    """The rows of a block of ``predict``: BLOCK_VALUES values in its widest layer.
+
+    >>> from nncalc.network import build_network
+    >>> block_rows(build_network([{"weights": np.ones((512, 784))}, {"weights": np.ones((10, 512))}]))
+    4096
+    """
+    return max(64, BLOCK_VALUES // max(layer.nout for layer in net.layers))
 
 
 def predict(net: Network, x: np.ndarray, first: int = 1) -> np.ndarray:
-    """Only the outputs of ``forward``, computed a block of rows at a time.
-
-    Blocks keep each layer's intermediate values small enough to stay in the CPU's cache,
-    which makes a long batch faster than one whole-batch pass, and memory flat.
+    """Only the outputs of ``forward``, computed a block of rows at a time
+    (:func:`block_rows`), so memory stays flat however long the batch is.
     """
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-    rows = max(64, BLOCK_VALUES // max(layer.nout for layer in net.layers))
+    rows = block_rows(net)
     if len(x) <= rows:
         return forward(net, x, first).output
     out = np.empty((len(x), net.nout))

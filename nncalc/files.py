@@ -249,11 +249,14 @@ def _newlines(data: bytes) -> int:
     return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").count(b"\n")
 
 
-def text_lines(f: Readable, source: str, max_line: int) -> Iterator[tuple[int, list[str], bool]]:
-    """The lines of UTF-8 text, a block at a time: ``(first line's number, lines, ASCII?)``.
+def text_blocks(f: Readable, source: str, max_line: int) -> Iterator[tuple[int, bytes]]:
+    """The bytes of a text file a block of whole lines at a time: ``(first line's number,
+    bytes)``, not decoded (:func:`text_lines` decodes them).
 
-    Line ends are \\n, \\r\\n or \\r; a UTF-8 byte-order mark is dropped. Memory is bounded:
-    a line longer than ``max_line`` bytes is an error, not a reason to read on.
+    Line ends \\r\\n and \\r become \\n (each byte of a UTF-8 character is 0x80 or more,
+    so this is safe before decoding); a UTF-8 byte-order mark is dropped, UTF-16 refused.
+    Memory is bounded: a line longer than ``max_line`` bytes is an error, not a reason to
+    read on.
     """
     line_no = 1
     tail = b""
@@ -280,21 +283,38 @@ def text_lines(f: Readable, source: str, max_line: int) -> Iterator[tuple[int, l
                 part = part[len(codecs.BOM_UTF8) :]
             elif part.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                 raise InputError("is UTF-16 text; expected UTF-8 (save it as UTF-8)", source=source, line=1)
-        ascii = part.isascii()
-        try:
-            text = part.decode("ascii" if ascii else "utf-8")
-        except UnicodeDecodeError as e:
-            at = line_no + _newlines(part[: e.start])
-            raise InputError(f"not UTF-8 text (byte 0x{part[e.start]:02x})", source=source, line=at) from None
-        if "\r" in text:
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-        lines = text.split("\n")
-        if lines[-1] == "":
-            lines.pop()  # the part ends with a line end
-        yield line_no, lines, ascii
-        line_no += len(lines)
+        if b"\r" in part:
+            part = part.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        yield line_no, part
+        line_no += part.count(b"\n") + (not part.endswith(b"\n"))
         if eof:
             return
+
+
+def decode_lines(part: bytes, source: str, line_no: int) -> tuple[list[str], bool]:
+    """The lines of a block of :func:`text_blocks`, and whether it is ASCII; InputError
+    naming the line of a byte that is not UTF-8."""
+    ascii = part.isascii()
+    try:
+        text = part.decode("ascii" if ascii else "utf-8")
+    except UnicodeDecodeError as e:
+        at = line_no + part.count(b"\n", 0, e.start)
+        raise InputError(f"not UTF-8 text (byte 0x{part[e.start]:02x})", source=source, line=at) from None
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the part ends with a line end
+    return lines, ascii
+
+
+def text_lines(f: Readable, source: str, max_line: int) -> Iterator[tuple[int, list[str], bool]]:
+    """The lines of UTF-8 text, a block at a time: ``(first line's number, lines, ASCII?)``.
+
+    Line ends are \\n, \\r\\n or \\r; a UTF-8 byte-order mark is dropped. Memory is bounded:
+    a line longer than ``max_line`` bytes is an error, not a reason to read on.
+    """
+    for line_no, part in text_blocks(f, source, max_line):
+        lines, ascii = decode_lines(part, source, line_no)
+        yield line_no, lines, ascii
 
 
 # ------------------------------------------------------------------------ .npy

@@ -8,13 +8,12 @@ spec's plain YAML scalars, ``--input`` and every text input or weight file.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 import re
 import sys
 import warnings
 import weakref
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
@@ -22,6 +21,9 @@ from nncalc import files
 from nncalc.errors import InputError
 from nncalc.files import shown
 from nncalc.network import Network, length_problem
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 # A decimal number: digits with an optional fraction, or a bare fraction, then an
 # optional exponent. Python's float() would also take "nan", "inf", "1_0" and other
@@ -77,6 +79,8 @@ def parse_exact(text: str) -> Fraction:
     >>> float(parse_exact("1/3")) == parse_number("1/3")
     True
     """
+    from fractions import Fraction  # only for exact readings: off the start-up path
+
     s = text.strip()
     m = FRACTION.fullmatch(s)
     if m is not None:
@@ -152,13 +156,16 @@ def parse_range(text: str, option: str = "--range") -> tuple[float, float]:
 
 # ------------------------------------------------------------------------ input files
 #
-# Inputs stream through in chunks of at most CHUNK_ROWS rows, so memory stays flat however
-# long the file is. Text is read in blocks of whole lines (files.text_lines). Each chunk is
-# parsed by NumPy's C reader (np.loadtxt) when it is ASCII; when that fails, or the chunk
-# is not ASCII, it is read again line by line by the reference reader (parse_number per
-# field), which yields the rows before a bad line and reports that line. The fast reader
-# only ever accepts a subset of what the reference reader accepts, with the same values,
-# so the two cannot disagree: the reference reader decides.
+# Inputs stream through in chunks, so memory stays flat however long the file is. Text
+# is read in blocks of whole lines (files.text_blocks). A block whose lines are all plainly
+# JSON numbers between delimiters (digits, signs, points, exponents, spaces) is parsed in
+# one call by orjson (_fast_rows), which rounds every number correctly, as float() does.
+# Any other block is decoded and parsed by NumPy's C reader (np.loadtxt) when it is ASCII;
+# when that fails, or the block is not ASCII, it is read again line by line by the
+# reference reader (parse_number per field), which yields the rows before a bad line and
+# reports that line. Each fast reader only ever accepts a subset of what the reference
+# reader accepts, with the same values, so they cannot disagree: the reference reader
+# decides.
 
 CHUNK_ROWS = 65536
 CHUNK_BYTES = 8 << 20  # a chunk of .npy rows holds at most this many bytes
@@ -270,38 +277,170 @@ def _parse_chunk(
 
 
 def _text_chunks(f: files.Readable, delimiter: str, width: int, source: str) -> Iterator[np.ndarray]:
-    """Rows of CSV or TSV text, a chunk at a time; a first line of names is skipped."""
+    """Rows of CSV or TSV text, a block at a time; a first line of names is skipped."""
     header_pending = True
-    for first_line, lines, ascii in files.text_lines(f, source, _max_line(width)):
+    for first_line, part in files.text_blocks(f, source, _max_line(width)):
         if header_pending:
-            k = next((i for i, line in enumerate(lines) if _row_values(line, delimiter) is not None), None)
-            if k is not None:
-                header_pending = False
-                if _is_header(_row_values(lines[k], delimiter) or [], width, source, first_line + k):
-                    lines[k] = ""  # keep the line numbers right
-        for start in range(0, len(lines), CHUNK_ROWS):
-            rows, error = _parse_chunk(
-                lines[start : start + CHUNK_ROWS], delimiter, width, source, first_line + start, ascii
-            )
-            if len(rows):
-                yield rows
-            if error is not None:
-                raise error
+            first_line, part, header_pending = _after_header(part, first_line, delimiter, width, source)
+        rows = _fast_rows(part, delimiter, width)
+        if rows is not None:
+            yield rows
+            continue
+        yield from _line_chunks(part, delimiter, width, source, first_line)
+
+
+def _line_chunks(part: bytes, delimiter: str, width: int, source: str, first_line: int) -> Iterator[np.ndarray]:
+    """The rows of a block of text lines read by np.loadtxt, else by the reference reader."""
+    lines, ascii = files.decode_lines(part, source, first_line)
+    for start in range(0, len(lines), CHUNK_ROWS):
+        rows, error = _parse_chunk(lines[start : start + CHUNK_ROWS], delimiter, width, source, first_line + start, ascii)
+        if len(rows):
+            yield rows
+        if error is not None:
+            raise error
+
+
+def _after_header(
+    part: bytes, line: int, delimiter: str, width: int, source: str
+) -> tuple[int, bytes, bool]:
+    """The text from a file's first row of data on: ``(its line's number, the rest of the
+    block, whether the first row is still to come)``. Blank and comment lines before it
+    are passed over; a first row of names (a header) is skipped."""
+    pos = 0
+    while pos < len(part):
+        end = part.find(b"\n", pos) + 1 or len(part)
+        try:
+            fields = _row_values(part[pos:end].decode("utf-8"), delimiter)
+        except UnicodeDecodeError:
+            return line, part[pos:], False  # for the line reader to report
+        if fields is not None:
+            if _is_header(fields, width, source, line):
+                return line + 1, part[end:], False
+            return line, part[pos:], False
+        pos = end
+        line += 1
+    return line, b"", True
+
+
+def _orjson():  # type: ignore[no-untyped-def]
+    """The orjson module, or None where it is not installed."""
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson is a dependency
+        return None
+    return orjson
+
+
+# What a field of plain rows may hold besides its delimiters and line ends: digits, signs,
+# points, exponents and spaces. Anything else (#, letters, quotes, other scripts' digits)
+# goes to the line reader.
+_NUMBER_BYTES = b"0123456789.eE+- \t"
+_TAB_TO_COMMA = bytes.maketrans(b"\t", b",")
+_LINE_END_TO_COMMA = bytes.maketrans(b"\n", b",")
+# -0 without a point or exponent is an integer to JSON, and orjson drops its sign.
+_INTEGER_MINUS_ZERO = re.compile(rb"-0(?![0-9.eE])")
+
+
+def _fast_rows(part: bytes, delimiter: str, width: int) -> np.ndarray | None:
+    """The rows of a block of lines when every line is ``width`` JSON numbers
+    separated by ``delimiter`` (spaces around them allowed), else None.
+
+    Taking away every byte a number or a space may hold must leave exactly ``width - 1``
+    delimiters and a line end per line (so a stray letter, quote or '#', a blank line or
+    a missing field refuses the block). The numbers are then one JSON list for orjson,
+    which refuses anything that is not a JSON number (JSON numbers are a subset of what
+    parse_number reads: no '+1', '.5' or '1.') and rounds each correctly, as float() does.
+    """
+    if _orjson() is None or not part:
+        return None
+    if delimiter == "\t":
+        if b"," in part:
+            return None
+        part = part.translate(_TAB_TO_COMMA)
+    if not part.endswith(b"\n"):
+        part += b"\n"
+    separators = part.translate(None, _NUMBER_BYTES)
+    n, extra = divmod(len(separators), width)
+    if extra or separators != (b"," * (width - 1) + b"\n") * n:
+        return None
+    numbers = _json_numbers(part.translate(_LINE_END_TO_COMMA), n * width)
+    return None if numbers is None else numbers.reshape(n, width)
+
+
+def _json_numbers(text: bytes, count: int) -> np.ndarray | None:
+    """The ``count`` numbers of ``text`` (bytes a number or a space may hold, and
+    commas; perhaps a comma after the last), read as one JSON list by orjson; None where
+    that is not exactly ``count`` finite JSON numbers, or where a -0 might have lost its
+    sign."""
+    orjson = _orjson()
+    tail = b"0]" if text.endswith(b",") else b"]"  # a 0 after a last comma, not a copy
+    try:
+        values = orjson.loads(b"".join((b"[", text, tail)))
+    except orjson.JSONDecodeError:
+        return None
+    if len(values) != count + (len(tail) == 2):
+        return None
+    numbers = np.fromiter(values, np.float64, count)
+    if not np.isfinite(numbers).all():
+        return None
+    zeros = numbers == 0
+    if zeros.any() and not np.signbit(numbers[zeros]).all() and _INTEGER_MINUS_ZERO.search(text):
+        return None  # a -0 that orjson read as the integer 0
+    return numbers
+
+
+def _plain_json_rows(span: bytes, width: int) -> np.ndarray | None:
+    """The rows of ``[n, n], [n, n], ...`` (JSON numbers and white space between the
+    brackets) read by orjson in one call, else None: taking away every byte a number or
+    white space may hold must leave exactly ``[`` ``width - 1`` commas ``]`` per row."""
+    if _orjson() is None:
+        return None
+    n = span.count(b"[")
+    row = b"[" + b"," * (width - 1) + b"]"
+    if n == 0 or span.translate(None, _NUMBER_BYTES + b"\n\r") != (row + b",") * (n - 1) + row:
+        return None
+    numbers = _json_numbers(span.translate(None, b"[]"), n * width)
+    return None if numbers is None else numbers.reshape(n, width)
 
 
 def _ndjson_chunks(f: files.Readable, width: int, source: str) -> Iterator[np.ndarray]:
     """JSON Lines, one flat list of numbers per line; no header, no comments."""
-    for first_line, lines, ascii in files.text_lines(f, source, _max_line(width)):
+    for first_line, part in files.text_blocks(f, source, _max_line(width)):
+        rows = _ndjson_plain(part, width)
+        if rows is not None:
+            yield rows
+            continue
+        lines, ascii = files.decode_lines(part, source, first_line)
         for start in range(0, len(lines), CHUNK_ROWS):
-            part = lines[start : start + CHUNK_ROWS]
-            rows = _ndjson_fast(part, width) if ascii else None
+            chunk = lines[start : start + CHUNK_ROWS]
+            rows = _ndjson_fast(chunk, width) if ascii else None
             error = None
             if rows is None:
-                rows, error = _ndjson_scan(part, width, source, first_line + start)
+                rows, error = _ndjson_scan(chunk, width, source, first_line + start)
             if len(rows):
                 yield rows
             if error is not None:
                 raise error
+
+
+def _ndjson_plain(part: bytes, width: int) -> np.ndarray | None:
+    """The rows of a block of lines that are each exactly ``[n, n, ...]`` (no space
+    before the '[' or after the ']', no blank line), read as CSV by _fast_rows; else None.
+
+    Counting brackets checks that every line starts with its only '[' and ends with its
+    only ']'.
+    """
+    if not part.endswith(b"\n"):
+        part += b"\n"
+    n = part.count(b"\n")
+    if not (
+        part.startswith(b"[")
+        and part.count(b"[") == part.count(b"]") == n
+        and part.count(b"\n[") == n - 1
+        and part.count(b"]\n") == n
+    ):
+        return None
+    return _fast_rows(part.translate(None, b"[]"), ",", width)
 
 
 def _ndjson_fast(lines: list[str], width: int) -> np.ndarray | None:
@@ -539,6 +678,10 @@ class _JsonStream:
             return None, 0
         span = self.buf[start : k + 1]
         if _NOT_NUMBERS.search(span) is None:
+            rows = _plain_json_rows(span.encode("ascii"), width)  # ASCII: checked just now
+            if rows is not None:
+                self.pos = k + 1
+                return rows, 0
             try:
                 rows = np.array(json.loads("[" + span + "]", parse_int=float), dtype=np.float64)
             except (ValueError, TypeError, OverflowError, RecursionError):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -32,6 +33,23 @@ def two_layer(X: np.ndarray) -> np.ndarray:
 
 
 ROWS = np.array([[1.0, 2.0], [-3.0, 4.0], [0.5, -0.25], [1e-3, 2e2]])
+
+
+# A number in a JSON list: after "[" or ", ", before "," or "]" (never inside a name).
+NUMBER_IN_LIST = re.compile(r"(?<=[\[ ])-?[0-9][0-9.eE+-]*(?=[,\]])")
+
+
+def assert_json_lines(text: str, records: list) -> None:
+    """``text`` is one JSON line per record, laid out as json.dumps lays it out, each
+    number reading back to exactly the record's float (only its form may differ: 1e16
+    for 1e+16)."""
+    lines = text.split("\n")
+    assert lines.pop() == "" and len(lines) == len(records)
+    for line, record in zip(lines, records):
+        want = json.dumps(record, ensure_ascii=False)
+        # repr tells every float apart, -0.0 from 0.0 too
+        assert json.dumps(json.loads(line), ensure_ascii=False) == want
+        assert NUMBER_IN_LIST.sub(lambda m: repr(float(m[0])), line) == want
 
 
 def csv_out(result) -> np.ndarray:
@@ -326,8 +344,8 @@ def test_weight_file_shape_errors_name_file_and_key(run, weight_dir, old, new, f
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_fast_ndjson_is_exactly_json_dumps(seed):
-    """The column-wise NDJSON writer against the json module, record by record."""
+def test_fast_ndjson_is_json_dumps_with_every_value_exact(seed):
+    """The block-wise NDJSON writer against the json module, record by record."""
     from nncalc.activations import get
     from nncalc.engine import forward
     from nncalc.network import Layer, Network
@@ -354,8 +372,7 @@ def test_fast_ndjson_is_exactly_json_dumps(seed):
                 entry["params"] = dict(layer.activation.params)
             layers.append({**entry, "z": lt.z[i].tolist(), "a": lt.a[i].tolist()})
         records.append({"input": X[i].tolist(), "layers": layers, "output": trace.output[i].tolist()})
-    want = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    assert trace_lines(net, trace) == want
+    assert_json_lines(trace_lines(net, trace), records)
 
 
 def test_ndjson_stops_at_the_bad_line(run, tmp_path):
@@ -373,3 +390,69 @@ def test_ndjson_line_numbers_past_the_first_chunk(run, tmp_path):
     result = run("forward", "two-layer", "--inputs", path, "--csv", "--no-header")
     assert result.stderr.splitlines() == [f"error: {path}:70000: expected a list of 2 numbers, like [1, 2], got an object: '{{\"a\": 1}}'"]
     assert len(result.stdout.splitlines()) == 69_999
+
+
+# -- chunks sized by values
+
+
+def test_regroup_keeps_every_row_in_order():
+    from nncalc.batches import regroup
+
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(10_000, 3))
+    cuts = np.sort(rng.integers(0, len(X), size=40))
+    pieces = np.split(X, cuts)  # some empty, some long
+    for rows in (1, 7, 256, 5000, 20_000):
+        out = list(regroup(iter(pieces), rows))
+        assert all(len(c) == rows for c in out[:-1]) and 0 < len(out[-1]) <= rows
+        np.testing.assert_array_equal(np.concatenate(out), X)
+
+
+def test_regroup_yields_the_rows_before_an_error_first():
+    from nncalc.batches import regroup
+    from nncalc.errors import InputError
+
+    def chunks():
+        yield np.ones((3, 2))
+        yield np.zeros((2, 2))
+        raise InputError("bad row", source="in.csv", line=6)
+
+    got = []
+    with pytest.raises(InputError, match="bad row"):
+        for c in regroup(chunks(), 100):
+            got.append(c)
+    assert np.concatenate(got).tolist() == [[1, 1]] * 3 + [[0, 0]] * 2
+
+
+@pytest.mark.parametrize("keep", ["trace", "inputs", "outputs"])
+@pytest.mark.parametrize("sizes", [(784, 512, 256, 10), (2, 3, 1), (1, 5000, 5000, 1)])
+def test_chunks_are_sized_by_memory(keep, sizes):
+    """About CHUNK_BYTES of values and text a chunk; more, up to MAX_CHUNK_BYTES, only to
+    reach MIN_ROWS rows."""
+    from nncalc import batches as b
+    from nncalc.network import build_network
+
+    net = build_network([{"weights": np.zeros((o, i))} for i, o in zip(sizes, sizes[1:])])
+    held = trace = sizes[0] + 2 * sum(sizes[1:]) + sizes[-1]
+    written = {"trace": trace, "inputs": sizes[0] + sizes[-1], "outputs": sizes[-1]}[keep]
+    per_row = 8 * held + b.TEXT_BYTES * written
+    rows = b.chunk_rows(net, keep)
+    assert rows * per_row <= max(b.CHUNK_BYTES, min(b.MIN_ROWS * per_row, b.MAX_CHUNK_BYTES)) or rows == 1
+    assert (rows + 1) * per_row > b.CHUNK_BYTES
+    with pytest.raises(ValueError, match="expected one of trace, inputs, outputs"):
+        b.chunk_rows(net, "everything")
+
+
+@pytest.mark.parametrize("keep", ["trace", "inputs", "outputs"])
+def test_batches_of_files_are_the_files_rows(tmp_path, keep):
+    from nncalc.batches import batches, chunk_rows
+    from nncalc.spec import load_spec
+
+    net = load_spec("two-layer")
+    X = np.round(np.random.default_rng(3).normal(size=(70_000, 2)), 5)
+    path = tmp_path / "x.csv"
+    path.write_text("".join(f"{a!r},{b!r}\n" for a, b in X.tolist()))
+    vectors = np.array([[1.0, 2.0]])
+    out = list(batches(net, vectors, [str(path), str(path)], keep=keep))
+    assert all(len(c) == chunk_rows(net, keep) for c in out[:-1])
+    np.testing.assert_array_equal(np.concatenate(out), np.concatenate([vectors, X, X]))

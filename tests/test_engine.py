@@ -129,3 +129,31 @@ def test_trace_keeps_inputs_and_every_layer():
     assert t.inputs_to(0).tolist() == [[1.0, 1.0]]
     assert t.inputs_to(1).tolist() == [[3.0, 7.0]]  # 1+2, 3+4
     assert t.output.tolist() == [[0.0]]  # relu(3 - 7 + 0.5)
+
+
+@pytest.mark.parametrize("block_values", [6, 50, 1 << 20])
+def test_predict_in_blocks_is_forward_row_by_row(monkeypatch, block_values):
+    """Blocks (of any size, down to 64 rows) change nothing: each output is the one a
+    single row gives, and an overflow names its input number across blocks."""
+    from nncalc import engine
+
+    monkeypatch.setattr(engine, "BLOCK_VALUES", block_values)
+    rng = np.random.default_rng(8)
+    net, _ = random_network(rng, [3, 5, 2], ["relu", "softmax"])
+    X = rng.normal(size=(300, 3))
+    single = np.vstack([forward(net, x).output for x in X])
+    np.testing.assert_allclose(engine.predict(net, X), single, rtol=1e-14, atol=0)
+    X[250, :2] = 1e308  # 1e308 + 1e308 overflows
+    ones = Network((Layer("w", np.ones((1, 3)), np.zeros(1), activations.get("linear")),))
+    with pytest.raises(ComputeError, match="for input 251;"):
+        engine.predict(ones, X)
+
+
+def test_block_rows_are_sized_by_values():
+    from nncalc import engine
+
+    rng = np.random.default_rng(0)
+    wide, _ = random_network(rng, [784, 512, 256, 10], ["relu", "relu", "softmax"])
+    narrow, _ = random_network(rng, [2, 3, 1], ["relu", "linear"])
+    assert engine.block_rows(wide) * 512 == engine.BLOCK_VALUES
+    assert engine.block_rows(narrow) * 3 <= engine.BLOCK_VALUES < (engine.block_rows(narrow) + 1) * 3

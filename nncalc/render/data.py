@@ -1,14 +1,18 @@
-"""Records for ``--json``: plain dicts of Python floats, dumped one per line.
+"""Records for ``--json`` and rows for ``--csv``.
 
-Floats keep full precision (Python's shortest round-trip repr); NaN and infinities
-never reach here (the engine refuses them), and ``allow_nan=False`` makes sure.
+Single records are plain dicts of Python floats, dumped by ``json.dumps``; streamed
+batches (:func:`csv_rows`, :func:`trace_lines`, :func:`outputs_only_lines`) are written a
+block of rows at a time, laid out as ``json.dumps`` lays them out. Every float keeps full
+precision: the shortest text that reads back to it (the digits of Python's repr; the
+form of a streamed number may differ, see below). NaN and infinities never reach here
+(the engine refuses them), and both paths refuse them if they did.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -154,9 +158,63 @@ def activations_record(
 
 # ------------------------------------------------------------------- streamed batches
 #
-# Python's float repr is the shortest text that reads back to the same float; mapping it
-# over a whole column and joining in C is the fastest way found to print it
-# (benchmarks/end_to_end.py measures the whole path).
+# A block of rows is formatted in one call: orjson writes a whole float64 array at C speed,
+# each number as the shortest text that reads back to the same float (as Python's repr
+# does), and the text is cut into lines with no Python work per number. Where orjson is
+# not installed, Python's repr writes the same values (benchmarks/end_to_end.py and
+# benchmarks/streams.py measure the whole path).
+#
+# orjson writes the same digits as repr; only the form of some numbers differs from
+# json.dumps: exponents have no "+" and no leading zero (1e16, 1e-7, where repr writes
+# 1e+16, 1e-07), and numbers from 1e-5 up to 1e-4 are written without one (0.00001,
+# 0.000025, where repr writes 1e-05, 2.5e-05). Both are valid JSON and CSV, and every
+# value reads back exactly.
+
+
+def _orjson() -> Any:
+    """The orjson module, or None where it is not installed."""
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson is a dependency
+        return None
+    return orjson
+
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    """``values`` as a C-ordered float64 array; ValueError for NaN or an infinity, as
+    ``json.dumps(allow_nan=False)`` raises."""
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise ValueError("Out of range float values are not JSON compliant")
+    return values
+
+
+def _numbers(values: np.ndarray) -> bytes:
+    """Every number of ``values`` in C order, separated by commas: ``1.0,0.28``."""
+    flat = _finite(values).reshape(-1)
+    orjson = _orjson()
+    if orjson is None:
+        return ",".join(map(repr, flat.tolist())).encode("ascii")
+    return orjson.dumps(flat, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
+
+
+def _numbers_by_row(
+    values: np.ndarray, ends: Sequence[int], marks: Sequence[int], head: bytes = b""
+) -> bytes | bytearray:
+    """``head``, then ``_numbers(values)`` of a 2-D array with a comma after the last
+    number too, and the comma after column ``ends[j]`` of every row made the byte
+    ``marks[j]``: a control byte, which no number holds, for the caller to replace."""
+    n, k = values.shape
+    if k == 1 and not head:  # one number per row: every comma ends a row
+        return (_numbers(values) + b",").translate(bytes.maketrans(b",", bytes(marks[:1])))
+    text = bytearray(head)
+    text += _numbers(values)
+    text += b","
+    view = np.frombuffer(text, np.uint8)[len(head) :]
+    commas = np.flatnonzero(view == 44).reshape(n, k)
+    view[commas[:, ends]] = np.array(marks, dtype=np.uint8)
+    del view  # a bytearray cannot change size while a view holds it
+    return text
 
 
 def csv_header(net: Network) -> str:
@@ -181,37 +239,83 @@ def csv_rows(values: np.ndarray) -> str:
     >>> csv_rows(np.array([[0.28, -1.0], [1e-20, 3.0]]))
     '0.28,-1.0\\n1e-20,3.0\\n'
     """
-    columns = [map(repr, c) for c in values.T.tolist()]
-    lines = columns[0] if len(columns) == 1 else map(",".join, zip(*columns))
-    return "\n".join(lines) + "\n"
+    if len(values) == 0:
+        return ""
+    return _numbers_by_row(values, [values.shape[1] - 1], [10]).decode("ascii")
 
 
-def _row_texts(values: np.ndarray) -> Iterator[str]:
-    """Each row as its JSON numbers, ``1.0, 0.28``, built a column at a time."""
-    return map(", ".join, zip(*[map(repr, c) for c in values.T.tolist()]))
+def _lines(pieces: Sequence[str], arrays: Sequence[np.ndarray]) -> str:
+    """For each row: ``pieces[0]``, that row of ``arrays[0]``, ``pieces[1]``, ... and
+    ``pieces[-1]``, the numbers of a row separated by ``", "`` as json.dumps writes lists.
+
+    >>> _lines(["<", "|", ">\\n"], [np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[5.0], [6.0]])])
+    '<1.0, 2.0|5.0>\\n<3.0, 4.0|6.0>\\n'
+    """
+    n = len(arrays[0])
+    if n == 0:
+        return ""
+    blocks = [np.asarray(a, dtype=np.float64).reshape(n, -1) for a in arrays]
+    widths = [b.shape[1] for b in blocks]
+    glue = [p.encode("utf-8") for p in pieces]  # JSON text: no control bytes in it
+    # What follows each array's part of a row; after the last, the next row's start.
+    after = glue[1:-1] + [glue[-1] + glue[0]]
+    distinct = list(dict.fromkeys(after))
+    if len(distinct) < 32 and sum(widths) < 64 * len(widths):
+        # Short parts: all the numbers in one text, where each distinct piece gets a
+        # control byte in place of the comma it follows, then is put in by bytes.replace.
+        code = {g: j for j, g in enumerate(distinct, 1)}
+        ends = list(np.cumsum(widths) - 1)
+        head = glue[0] if b"," not in glue[0] else b""  # (its commas would be spaced)
+        text = _numbers_by_row(np.concatenate(blocks, axis=1), ends, [code[g] for g in after], head)
+        text = text.replace(b",", b", ")
+        for g, j in code.items():
+            text = text.replace(bytes([j]), g)
+        del text[len(text) - len(glue[0]) :]  # the start of a row after the last
+        return (text if head else glue[0] + text).decode("utf-8")
+    # Long parts, or more kinds of pieces than control bytes: each array's rows apart,
+    # joined with the pieces between them.
+    m = len(blocks)
+    out: list[bytes] = [b""] * (2 * n * m + 1)
+    for j, block in enumerate(blocks):
+        out[2 * j + 1 :: 2 * m] = _row_texts(block)
+    out[0::2] = [glue[0], *(after * n)[:-1], glue[-1]]
+    return b"".join(out).decode("utf-8")
+
+
+def _row_texts(values: np.ndarray) -> list[bytes]:
+    """The numbers of each row of a 2-D array, separated by ``", "``."""
+    values = _finite(values)
+    orjson = _orjson()
+    if orjson is None:
+        return [", ".join(map(repr, row)).encode("ascii") for row in values.tolist()]
+    rows = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY).replace(b",", b", ").split(b"], [")
+    rows[0] = rows[0][2:]  # the outer list's brackets (one row may hold both)
+    rows[-1] = rows[-1][:-2]
+    return rows
 
 
 def trace_lines(net: Network, trace: Trace) -> str:
     """One JSON object per input: ``{"input", "layers": [{"name", "activation", "params"?,
-    "z", "a"}], "output"}`` (the README's public keys), the same bytes as ``dumps`` of
-    each record, but written a column at a time, which is much faster on long batches."""
-    pieces = ['{"input": [%s], "layers": [']
-    for k, layer in enumerate(net.layers):
-        head = dumps({"name": layer.name, **_activation(layer)})[:-1].replace("%", "%%")
-        pieces.append(("" if k == 0 else ", ") + head + ', "z": [%s], "a": [%s]}')
-    pieces.append('], "output": [%s]}\n')
-    template = "".join(pieces)
-    columns = [_row_texts(trace.x)]
-    for lt in trace.layers:
-        columns += [_row_texts(lt.z), _row_texts(lt.a)]
-    columns.append(_row_texts(trace.output))
-    return "".join(template % cells for cells in zip(*columns))
+    "z", "a"}], "output"}`` (the README's public keys), laid out as ``dumps`` lays out
+    each record (numbers in the form described above), written a block at a time.
+    """
+    pieces = ['{"input": [']
+    arrays = [trace.x]
+    for k, (layer, lt) in enumerate(zip(net.layers, trace.layers)):
+        head = dumps({"name": layer.name, **_activation(layer)})[:-1]
+        pieces.append(("], \"layers\": [" if k == 0 else "]}, ") + head + ', "z": [')
+        pieces.append('], "a": [')
+        arrays += [lt.z, lt.a]
+    pieces.append(']}], "output": [')
+    arrays.append(trace.output)
+    pieces.append("]}\n")
+    return _lines(pieces, arrays)
 
 
 def outputs_only_lines(x: np.ndarray, y: np.ndarray) -> str:
-    """``{"input": [...], "output": [...]}`` per row, as ``dumps`` would write them.
+    """``{"input": [...], "output": [...]}`` per row, laid out as ``dumps`` lays them out.
 
     >>> outputs_only_lines(np.array([[1.0, 2.0]]), np.array([[0.28]]))
     '{"input": [1.0, 2.0], "output": [0.28]}\\n'
     """
-    return "".join(f'{{"input": [{a}], "output": [{b}]}}\n' for a, b in zip(_row_texts(x), _row_texts(y)))
+    return _lines(['{"input": [', '], "output": [', "]}\n"], [x, y])
