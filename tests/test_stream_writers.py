@@ -98,10 +98,11 @@ def test_orjson_writes_the_shortest_digits():
     assert [digits(t) for t in ours] == [digits(repr(v)) for v in x.tolist()]
 
 
-@pytest.mark.parametrize("depth", [1, 3, 40])
+@pytest.mark.parametrize("depth", [1, 3, 12, 40])
 def test_trace_lines_of_shallow_and_very_deep_networks(depth):
-    """40 layers name more kinds of text between the numbers than there are control bytes
-    to mark them with: those lines are cut and joined instead; the records are the same."""
+    """12 layers put more than 10 kinds of text between the numbers (marks beyond the line
+    end's byte); 40 more than there are marks: those lines are cut and joined instead; the
+    records are the same."""
     from nncalc.activations import get
     from nncalc.engine import forward
     from nncalc.network import Layer, Network

@@ -244,6 +244,11 @@ def csv_rows(values: np.ndarray) -> str:
     return _numbers_by_row(values, [values.shape[1] - 1], [10]).decode("ascii")
 
 
+# Bytes that mark where a piece of text goes among the numbers: control characters, which
+# neither numbers nor JSON text hold (json.dumps escapes them), white space aside.
+_MARKS = bytes(c for c in range(1, 32) if c not in b"\t\n\r")
+
+
 def _lines(pieces: Sequence[str], arrays: Sequence[np.ndarray]) -> str:
     """For each row: ``pieces[0]``, that row of ``arrays[0]``, ``pieces[1]``, ... and
     ``pieces[-1]``, the numbers of a row separated by ``", "`` as json.dumps writes lists.
@@ -256,14 +261,14 @@ def _lines(pieces: Sequence[str], arrays: Sequence[np.ndarray]) -> str:
         return ""
     blocks = [np.asarray(a, dtype=np.float64).reshape(n, -1) for a in arrays]
     widths = [b.shape[1] for b in blocks]
-    glue = [p.encode("utf-8") for p in pieces]  # JSON text: no control bytes in it
+    glue = [p.encode("utf-8") for p in pieces]
     # What follows each array's part of a row; after the last, the next row's start.
     after = glue[1:-1] + [glue[-1] + glue[0]]
     distinct = list(dict.fromkeys(after))
-    if len(distinct) < 32 and sum(widths) < 64 * len(widths):
+    if len(distinct) <= len(_MARKS) and sum(widths) < 64 * len(widths):
         # Short parts: all the numbers in one text, where each distinct piece gets a
-        # control byte in place of the comma it follows, then is put in by bytes.replace.
-        code = {g: j for j, g in enumerate(distinct, 1)}
+        # mark in place of the comma it follows, then is put in by bytes.replace.
+        code = dict(zip(distinct, _MARKS))
         ends = list(np.cumsum(widths) - 1)
         head = glue[0] if b"," not in glue[0] else b""  # (its commas would be spaced)
         text = _numbers_by_row(np.concatenate(blocks, axis=1), ends, [code[g] for g in after], head)
