@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Iterator, List, Optional
 
-import click
 import typer
 import typer.core
 
@@ -21,6 +20,7 @@ from nncalc import __version__
 from nncalc.errors import InputError, NncalcError
 
 if TYPE_CHECKING:
+    import click
     from rich.console import Console
 
     from nncalc.network import Network

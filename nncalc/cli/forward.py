@@ -27,7 +27,6 @@ from nncalc.cli.common import (
     write_document,
 )
 from nncalc.errors import ComputeError, InputError
-from nncalc.inputs import FORMATS, check_sources
 
 if TYPE_CHECKING:
     import numpy as np
@@ -87,6 +86,7 @@ def forward(
     batch; --json (one object per line) and --csv stream every input with flat memory.
     """
     from nncalc.batches import batches, first_inputs
+    from nncalc.inputs import FORMATS, check_sources
 
     with reported():
         fmt = choose_format(format, FORMATS_OUT, json=json, csv=csv)
@@ -103,7 +103,8 @@ def forward(
         if exact:
             return _forward_exact(net, input, files, fmt, precision, all_units, brief, no_header, outputs_only)
         vectors = inputs(net, input) if input or not files else None
-        chunks = batches(net, vectors, files, input_format)
+        keep = ("inputs" if outputs_only else "trace") if fmt == "json" else "outputs"
+        chunks = batches(net, vectors, files, input_format, keep=keep)
         if fmt == "csv":
             from nncalc.engine import predict
             from nncalc.render.data import csv_header, csv_rows
