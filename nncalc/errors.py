@@ -49,3 +49,12 @@ class InputError(NncalcError):
 
 class ComputeError(NncalcError):
     """The forward pass left float64's range (overflow to inf, or NaN)."""
+
+
+def plural(n: int, word: str) -> str:
+    """``1 unit``, ``3 units``, ``1,000 values``: the one spelling of a count in messages.
+
+    >>> plural(1, "unit"), plural(1000, "value")
+    ('1 unit', '1,000 values')
+    """
+    return f"{n:,} {word}{'s' if n != 1 else ''}"

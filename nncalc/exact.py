@@ -31,7 +31,8 @@ from nncalc.errors import SpecError
 
 if TYPE_CHECKING:
     from nncalc.activations import Activation
-    from nncalc.collapsing import Collapse, WitnessSearch
+    from nncalc import collapsing
+    from nncalc.collapsing import WitnessSearch
     from nncalc.network import Layer, Network
 
 # The activations that send rationals to rationals (relu6 would join them).
@@ -283,7 +284,7 @@ def _matmul(L: np.ndarray, R: np.ndarray) -> np.ndarray:
     return out
 
 
-def collapse(c: Collapse, x: Any, search: WitnessSearch | None = None) -> Collapse:  # type: ignore[valid-type]
+def collapse(c: collapsing.Collapse, x: Any, search: WitnessSearch | None = None) -> Collapse:
     """The float collapse ``c`` (a :class:`nncalc.collapsing.Collapse`) redone exactly.
 
     ``x`` is the input both paths are checked on (Fractions); a witness the float

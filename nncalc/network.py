@@ -17,7 +17,7 @@ import numpy as np
 
 from nncalc import activations
 from nncalc.activations import Activation
-from nncalc.errors import InputError, SpecError
+from nncalc.errors import InputError, SpecError, plural
 
 if TYPE_CHECKING:
     from nncalc.backward import Gradients
@@ -200,10 +200,6 @@ def _restore(obj: object, state: dict[str, Any]) -> None:
 
 
 # --------------------------------------------------------------------- the shape rules
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n != 1 else ''}"
 
 
 def _fail(message: str, source: str, field: tuple[Any, ...]) -> SpecError:
@@ -390,8 +386,8 @@ def build_layer(
         )
     if prev is not None and W.shape[1] != prev.nout:
         raise _fail(
-            f"{what}: {whose} have {_plural(W.shape[1], 'column')}, "
-            f"but layer '{prev.name}' has {_plural(prev.nout, 'unit')}; "
+            f"{what}: {whose} have {plural(W.shape[1], 'column')}, "
+            f"but layer '{prev.name}' has {plural(prev.nout, 'unit')}; "
             "expected one column per unit of the layer before",
             source,
             base + ("weights",),
@@ -408,8 +404,8 @@ def build_layer(
             raise _fail(f"{what}: {has[:-4]} has shape {b.shape}; expected a vector", source, base + ("bias",))
         if b.shape[0] != W.shape[0]:
             raise _fail(
-                f"{what}: {has} {_plural(b.shape[0], 'value')}, "
-                f"but {whose} have {_plural(W.shape[0], 'row')}; expected one bias per unit",
+                f"{what}: {has} {plural(b.shape[0], 'value')}, "
+                f"but {whose} have {plural(W.shape[0], 'row')}; expected one bias per unit",
                 source,
                 base + ("bias",),
             )
@@ -457,8 +453,8 @@ def build_network(
         if isinstance(spec, Layer):  # already built, by build_layer
             if prev is not None and spec.nin != prev.nout:
                 raise _fail(
-                    f"layer '{spec.name}' takes {_plural(spec.nin, 'input')}, but layer "
-                    f"'{prev.name}' has {_plural(prev.nout, 'unit')}",
+                    f"layer '{spec.name}' takes {plural(spec.nin, 'input')}, but layer "
+                    f"'{prev.name}' has {plural(prev.nout, 'unit')}",
                     source,
                     ("layers", i - 1, "weights"),
                 )
@@ -496,15 +492,15 @@ def length_problem(n: int, net: Network, what: str, output: bool = False) -> str
         last = net.layers[-1]
         if n != net.nout:
             return (
-                f"{what} has {_plural(n, 'value')}, but the output layer '{last.name}' has "
-                f"{_plural(net.nout, 'unit')}; expected one value per output unit"
+                f"{what} has {plural(n, 'value')}, but the output layer '{last.name}' has "
+                f"{plural(net.nout, 'unit')}; expected one value per output unit"
             )
         return None
     if n != net.nin:
         first = net.layers[0]
         return (
-            f"{what} has {_plural(n, 'value')}, but layer '{first.name}' takes "
-            f"{_plural(net.nin, 'input')} (its weights have {_plural(net.nin, 'column')})"
+            f"{what} has {plural(n, 'value')}, but layer '{first.name}' takes "
+            f"{plural(net.nin, 'input')} (its weights have {plural(net.nin, 'column')})"
         )
     return None
 

@@ -26,6 +26,7 @@ from nncalc.cli.common import (
     write_json,
 )
 from nncalc.errors import InputError
+from nncalc.errors import plural as _plural
 
 if TYPE_CHECKING:
     import numpy as np
@@ -171,8 +172,6 @@ def backward(
         raise typer.Exit(1)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'s' if n != 1 else ''}"
 
 
 def _suggest(name: str) -> str:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from nncalc.errors import SpecError
+from nncalc.errors import plural  # noqa: F401  (the readers import it from here)
 
 if TYPE_CHECKING:
     from nncalc.network import Network
@@ -271,5 +272,3 @@ def printable(text: str | bytes, limit: int = 200) -> str:
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'s' if n != 1 else ''}"

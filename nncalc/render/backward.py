@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from nncalc.render.document import Block
 
 from nncalc.batches import MAX_SHOWN_INPUTS  # noqa: E402 (a batch's first inputs are worked out)
+from nncalc.errors import plural as _plural
 MAX_COLUMNS = 8  # update tables show this many weight columns of a wide layer
 MAX_STEPS_SHOWN = 20  # a longer --steps table shows its first and last rows
 MAX_WORST = 5  # the gradient check lists this many of its largest errors
@@ -693,8 +694,6 @@ def record_of(net: Network, g: Gradients, training: Training | None = None, chec
 # ------------------------------------------------------------------ shared sentences
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'s' if n != 1 else ''}"
 
 
 def _training_sentences(training: Training, lr: float) -> tuple[Sentence, Sentence]:

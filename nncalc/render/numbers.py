@@ -117,24 +117,3 @@ def sum_terms(
     if b is not None:
         terms.append(put(show(b)) if b < 0 else show(b))
     return terms
-
-
-def weighted_sum(
-    w: Sequence[float],
-    x: Sequence[float],
-    b: float | None,
-    precision: int = 10,
-    max_terms: int = MAX_TERMS,
-    number=None,  # type: ignore[no-untyped-def]
-    gap: str = "… {n} more terms …",
-) -> str:
-    """``w . x + b`` written out as the seed writes it: :func:`sum_terms` joined by ``+``.
-
-    >>> weighted_sum([0.7, -0.3, 0.5], [0.1, 0.8, 0.7], 0.1)
-    '(0.7)(0.1) + (-0.3)(0.8) + (0.5)(0.7) + 0.1'
-    >>> weighted_sum([0.4, 0.3], [1, 2], -0.2)
-    '(0.4)(1) + (0.3)(2) + (-0.2)'
-    >>> weighted_sum(range(10), range(10), None)
-    '(0)(0) + (1)(1) + (2)(2) + … 5 more terms … + (8)(8) + (9)(9)'
-    """
-    return " + ".join(sum_terms(w, x, b, precision, max_terms, number, gap))

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from nncalc.errors import plural as _plural
 from nncalc.render.document import Block, Heading, Para, Table
 from nncalc.render.numbers import MAX_UNITS, SHOWN_UNITS, fmt
 
 if TYPE_CHECKING:
-    from rich.table import Table
     from rich.console import Console
+    from rich.table import Table as RichTable
 
     from nncalc.stats import LayerStats, Stats, Summary
 
@@ -33,8 +34,6 @@ _PROSE = {
 }
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'s' if n != 1 else ''}"
 
 
 def percent(x: float) -> str:
@@ -304,7 +303,7 @@ def stats_bundle(stats: Stats) -> dict[str, str]:
     return {"text/plain": repr(stats), "text/html": html, "text/markdown": to_markdown(stats_doc(v))}
 
 
-def _never_cut(table: Table) -> Table:
+def _never_cut(table: RichTable) -> RichTable:
     """A cell too wide for the terminal folds onto the next line rather than ending in
     an ellipsis: every digit of a number is shown."""
     for column in table.columns:

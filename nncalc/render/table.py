@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 import numpy as np
 from rich.console import Console
 from rich.cells import cell_len
-from rich.table import Table
 from rich.text import Text
 
-from nncalc.network import Layer, Network
+from nncalc.network import Network
 
 if TYPE_CHECKING:
     from nncalc import exact as exact_
@@ -484,8 +483,8 @@ def activation_values_table(
         out = []
         for row, (_, values, grads) in zip(cells, rows):
             out.append(str(row[0]))
-            for z, v, g in zip(zs, values, grads):
-                out += wrap(f"  z = {z}: σ = {value_cell(v, precision)}, σ' = {value_cell(g, precision)}", screen.width, "      ")
+            for z, value, g in zip(zs, values, grads):
+                out += wrap(f"  z = {z}: σ = {value_cell(value, precision)}, σ' = {value_cell(g, precision)}", screen.width, "      ")
         screen.lines(out)
 
     screen.table(columns, cells, title=f"Values and derivatives at z = {short_vector(points, precision)}", narrow=narrow)

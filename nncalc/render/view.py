@@ -15,14 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-import numpy as np
-
+from nncalc.errors import plural
 from nncalc.render.numbers import HEAD, MAX_TERMS, TAIL, fmt, shown_units
 from nncalc.steps import Chain, LayerSteps, layer_steps, unit_steps
 
 if TYPE_CHECKING:
     from nncalc import exact as exact_
-    from nncalc.collapsing import Check, Collapse, Product, WitnessSearch
+    from nncalc.collapsing import Check, Collapse, WitnessSearch
     from nncalc.engine import Trace
     from nncalc.network import Layer, Network
 
@@ -30,15 +29,6 @@ MAX_NAMED = 10  # units named in a sentence before "and N more"
 
 
 # ------------------------------------------------------------------------------ words
-
-
-def plural(n: int, word: str) -> str:
-    """``1 layer``, ``2 layers``, ``1,000 units``.
-
-    >>> plural(1, "layer"), plural(1000, "unit")
-    ('1 layer', '1,000 units')
-    """
-    return f"{n:,} {word}{'s' if n != 1 else ''}"
 
 
 def named(numbers: Sequence[int]) -> str:
