@@ -6,6 +6,8 @@ subclass of :class:`NncalcError`; the command line turns it into one line on std
 
 from __future__ import annotations
 
+from typing import Iterable
+
 
 class NncalcError(Exception):
     """A problem with what the user gave nncalc, with where it is when that is known.
@@ -58,3 +60,16 @@ def plural(n: int, word: str) -> str:
     ('1 unit', '1,000 values')
     """
     return f"{n:,} {word}{'s' if n != 1 else ''}"
+
+
+def did_you_mean(word: str, known: Iterable[str], what: str = "") -> str:
+    """``did you mean 'relu'? `` when ``word`` is close to one of ``known``, else ``""``:
+    the one spelling of a suggestion in messages (``what`` names the kind: ``the example``).
+
+    >>> did_you_mean("rleu", ["relu", "tanh"]), did_you_mean("xyz", ["relu"])
+    ("did you mean 'relu'? ", '')
+    """
+    import difflib  # only when a message needs it: not on start-up
+
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f"did you mean {what + ' ' if what else ''}'{close[0]}'? " if close else ""

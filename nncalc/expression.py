@@ -19,14 +19,13 @@ nncalc.errors.InputError: expression 'x.__class__', column 2: attributes are not
 from __future__ import annotations
 
 import ast
-import difflib
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
-from nncalc.errors import InputError
+from nncalc.errors import InputError, did_you_mean
 
 MAX_LENGTH = 500  # characters; far more than any formula needs, far below the parser's limits
 MAX_DEPTH = 200  # nested operations; keeps the checker and the evaluator well inside Python's recursion limit
@@ -275,8 +274,7 @@ class _Checker:
         if node.id == "x":
             raise self.refuse(node, "x is not allowed here; expected a number or a constant such as pi or 2*pi")
         known = (["x"] if self.variable else []) + ["pi", "e"]
-        hint = difflib.get_close_matches(node.id, known, n=1)
-        suggest = f"did you mean '{hint[0]}'? " if hint else ""
+        suggest = did_you_mean(node.id, known)
         names = "the variable x and the constants pi and e" if self.variable else "the constants pi and e"
         raise self.refuse(node, f"unknown name '{shown(node.id)}'; {suggest}the names are {names}")
 
@@ -311,8 +309,7 @@ class _Checker:
         name = node.func.id
         fn = FUNCTIONS.get(name)
         if fn is None:
-            hint = difflib.get_close_matches(name, list(FUNCTIONS), n=1)
-            suggest = f"did you mean '{hint[0]}'? " if hint else ""
+            suggest = did_you_mean(name, FUNCTIONS)
             raise self.refuse(node, f"unknown function '{shown(name)}'; {suggest}the functions are {', '.join(FUNCTIONS)}")
         if node.keywords or len(node.args) != 1:
             given = len(node.args) + len(node.keywords)

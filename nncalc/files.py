@@ -26,7 +26,7 @@ from typing import BinaryIO, Iterator, Protocol
 
 import numpy as np
 
-from nncalc.errors import InputError
+from nncalc.errors import InputError, did_you_mean
 
 # The largest array read whole (a weight matrix), counted as the float64 array it becomes.
 MAX_ARRAY_BYTES = 2_000_000_000
@@ -512,10 +512,7 @@ def _npz_member(f: BinaryIO, key: str | None, name: str) -> tuple[np.ndarray, st
                     raise InputError(f"holds several arrays; pick one with 'key'; its arrays: {arrays}", source=name)
                 key = next(iter(infos))
             elif key not in infos:
-                import difflib
-
-                close = difflib.get_close_matches(key, infos, n=1)
-                hint = f"did you mean '{close[0]}'? " if close else ""
+                hint = did_you_mean(key, infos)
                 raise InputError(f"has no array '{key}'; {hint}its arrays: {arrays}", source=name)
             label = f"{name}[{key}]"
             info = infos[key]

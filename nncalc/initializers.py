@@ -95,15 +95,12 @@ def build(
     >>> net.sizes, [layer.name for layer in net.layers], net.layers[0].activation.name
     ((2, 3, 1), ['hidden', 'output'], 'relu')
     """
-    from nncalc.errors import InputError
+    from nncalc.errors import InputError, did_you_mean
     from nncalc.network import build_network, round_significant
 
     method = method or default_for(hidden)
     if method not in INITIALIZERS:
-        import difflib
-
-        hint = difflib.get_close_matches(method.lower(), INITIALIZERS, n=1)
-        suggest = f"did you mean '{hint[0]}'? " if hint else ""
+        suggest = did_you_mean(method.lower(), INITIALIZERS)
         raise InputError(f"unknown initialiser '{method}'; {suggest}expected one of {', '.join(INITIALIZERS)}")
     count = sum(i * o + o for i, o in zip(sizes, sizes[1:]))
     if count > MAX_PARAMETERS:

@@ -31,7 +31,7 @@ from typing import Callable, NamedTuple, Sequence
 import numpy as np
 
 from nncalc.activations import Activation
-from nncalc.errors import ComputeError, InputError
+from nncalc.errors import ComputeError, InputError, did_you_mean
 from nncalc.network import Layer, Network
 
 Array = np.ndarray
@@ -185,10 +185,7 @@ def get(name: str) -> LossDef:
     """
     d = LOSSES.get(name)
     if d is None:
-        import difflib
-
-        hint = difflib.get_close_matches(name.lower(), LOSSES, n=1)
-        suggest = f"did you mean '{hint[0]}'? " if hint else ""
+        suggest = did_you_mean(name.lower(), LOSSES)
         raise InputError(f"unknown loss '{name}'; {suggest}known: {known_names()}")
     return d
 

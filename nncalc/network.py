@@ -8,7 +8,7 @@ the seed writes it, one row per unit (out x in).
 
 from __future__ import annotations
 
-import difflib
+import sys
 import unicodedata
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
@@ -17,7 +17,7 @@ import numpy as np
 
 from nncalc import activations
 from nncalc.activations import Activation
-from nncalc.errors import InputError, SpecError, plural
+from nncalc.errors import InputError, SpecError, did_you_mean, plural
 
 if TYPE_CHECKING:
     from nncalc.backward import Gradients
@@ -231,7 +231,8 @@ def _array(value: Any, what: str, source: str, field: tuple[Any, ...]) -> np.nda
     """A read-only float64 array of finite real numbers that no caller holds: the caller's
     own float64 array is copied, one that had to be converted (float32) is not copied
     again."""
-    if np.ma.isMaskedArray(value) and np.ma.getmaskarray(value).any():
+    ma = sys.modules.get("numpy.ma")  # nothing is a masked array until numpy.ma is imported
+    if ma is not None and ma.isMaskedArray(value) and ma.getmaskarray(value).any():
         raise _fail(f"{what} have masked values; give every value", source, field)
     if isinstance(value, np.ndarray):
         arr = np.asarray(value)
@@ -317,16 +318,14 @@ def resolve_activation(spec: Any, what: str, source: str, field: tuple[Any, ...]
     name = spec.strip()
     d = activations.REGISTRY.get(name)
     if d is None:
-        hint = difflib.get_close_matches(name.lower(), activations.REGISTRY, n=1)
-        suggest = f"did you mean '{hint[0]}'? " if hint else ""
+        suggest = did_you_mean(name.lower(), activations.REGISTRY)
         where = field + ("name",) if isinstance(params, dict) and params else field
         raise _fail(f"unknown activation '{name}'; {suggest}known: {activations.known_names()}", source, where)
     for key, value in params.items():
         if key not in d.params:
             if not d.params:
                 raise _fail(f"{what}: {d.name} takes no parameters", source, field + (key,))
-            hint = difflib.get_close_matches(str(key), d.params, n=1)
-            suggest = f"did you mean '{hint[0]}'? " if hint else ""
+            suggest = did_you_mean(str(key), d.params)
             raise _fail(
                 f"unknown parameter '{key}' of {what} '{d.name}'; {suggest}expected: {', '.join(d.params)}",
                 source,

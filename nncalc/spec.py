@@ -17,7 +17,6 @@ loader and turned into values by this module alone, so:
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import stat
@@ -35,7 +34,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from nncalc import activations
-from nncalc.errors import InputError, SpecError
+from nncalc.errors import InputError, SpecError, did_you_mean
 from nncalc.files import load_array
 from nncalc.inputs import parse_number
 from nncalc.network import Layer, Network, build_layer, build_network, frozen, length_problem
@@ -105,8 +104,7 @@ def read_source(arg: str) -> tuple[str, str]:
                 path, source = EXAMPLES_DIR / f"{arg}.yaml", arg
                 info = path.stat()
             else:
-                hint = difflib.get_close_matches(arg, example_names(), n=1)
-                suggest = f"did you mean the example '{hint[0]}'? " if hint else ""
+                suggest = did_you_mean(arg, example_names(), "the example")
                 raise SpecError(
                     f"no such file, and no bundled example of that name; {suggest}"
                     f"the examples are: {', '.join(example_names())}",
@@ -493,8 +491,7 @@ class _Builder:
             if key in found:
                 raise self.error(knode, f"duplicate key '{key}' in {what}")
             if key not in keys:
-                hint = difflib.get_close_matches(str(key), keys, n=1)
-                suggest = f"did you mean '{hint[0]}'? " if hint else ""
+                suggest = did_you_mean(str(key), keys)
                 shown = f"'{key}'" if key is not None else _kind(knode)
                 raise self.error(
                     knode, f"unknown key {shown} in {what}; {suggest}expected: {', '.join(keys)}"

@@ -25,7 +25,7 @@ from nncalc.cli.common import (
     write_file,
     write_json,
 )
-from nncalc.errors import InputError
+from nncalc.errors import InputError, did_you_mean
 from nncalc.errors import plural as _plural
 
 if TYPE_CHECKING:
@@ -175,12 +175,9 @@ def backward(
 
 
 def _suggest(name: str) -> str:
-    import difflib
-
     from nncalc.losses import LOSSES
 
-    hint = difflib.get_close_matches(name.lower(), LOSSES, n=1)
-    return f"did you mean '{hint[0]}'? " if hint else ""
+    return did_you_mean(name.lower(), LOSSES)
 
 
 def _rate(text: str) -> float:

@@ -6,7 +6,6 @@ Commands parse arguments, call the library and a renderer; nothing here computes
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ import typer
 import typer.core
 
 from nncalc import __version__
-from nncalc.errors import InputError, NncalcError
+from nncalc.errors import InputError, NncalcError, did_you_mean
 
 if TYPE_CHECKING:
     import click
@@ -151,8 +150,7 @@ def choose_format(chosen: str | None, formats: tuple[str, ...], json: bool = Fal
         raise InputError(f"--format {chosen} and --{short[0]} ask for different formats")
     fmt = chosen or (short[0] if short else formats[0])
     if fmt not in formats:
-        hint = difflib.get_close_matches(fmt, formats, n=1)
-        suggest = f"did you mean '{hint[0]}'? " if hint else ""
+        suggest = did_you_mean(fmt, formats)
         raise InputError(f"--format '{fmt}': {suggest}expected one of {', '.join(formats)}")
     return fmt
 
