@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from nncalc.cli.common import PrecisionOption, choose_format, command, console, format_option, json_option, reported, write_file
+from nncalc.cli.common import PrecisionOption, choose_format, command, format_option, json_option, reported, rich_console, write_file
 from nncalc.errors import InputError
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ def approximate(
     else:
         from nncalc.render.approximate import study_view, terminal_plot
 
-        out = console()
+        out = rich_console()
         study_view(out, study, precision)
         if plot:
             out.print()

@@ -14,7 +14,7 @@ from nncalc.cli.common import (
     SpecArgument,
     choose_format,
     command,
-    console,
+    rich_console,
     format_option,
     input_option,
     inputs,
@@ -160,7 +160,7 @@ def backward(
     if fmt == "json":
         write_json(view.record_of(net, grads, training, result))
     elif fmt == "table":
-        view.print_tables(console(), model, precision=precision, brief=brief, show_all=all_units)
+        view.print_tables(rich_console(), model, precision=precision, brief=brief, show_all=all_units)
     else:
         write_document(view.document(model, precision, brief=brief, show_all=all_units), fmt)
     if write is not None:

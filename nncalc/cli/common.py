@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from nncalc.network import Network
+    from nncalc.render.terminal import Terminal
 
 
 class Command(typer.core.TyperCommand):
@@ -241,7 +242,15 @@ def inputs(net: Network, given: list[str] | None) -> Any:
 # ------------------------------------------------------------------ writing
 
 
-def console() -> Console:
+def console() -> Terminal | Console:
+    """Standard output for tables nncalc draws itself (Rich's console only where needed)."""
+    from nncalc.render.terminal import console as terminal
+
+    return terminal()
+
+
+def rich_console() -> Console:
+    """Standard output as a Rich console, for renderers that draw with Rich."""
     from rich.console import Console
 
     return Console()

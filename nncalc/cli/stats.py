@@ -15,7 +15,7 @@ from nncalc.cli.common import (
     SpecArgument,
     choose_format,
     command,
-    console,
+    rich_console,
     format_option,
     input_option,
     inputs,
@@ -106,6 +106,6 @@ def stats(
 
         v = view(result, show_all=all_units)
         if fmt == "table":
-            stats_tables(console(), v, precision)
+            stats_tables(rich_console(), v, precision)
         else:
             write_document(stats_doc(v, precision), fmt)

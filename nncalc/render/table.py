@@ -1,9 +1,10 @@
-"""Rich tables for people: every weighted sum, z and activation, layer by layer.
+"""Tables for people: every weighted sum, z and activation, layer by layer.
 
 The tables write the view models of :mod:`nncalc.render.view` (what is shown, the
-sentences); this module only chooses how they look on a terminal. Cells are
-:class:`rich.text.Text`, never markup strings, so a layer named ``[bold]`` prints as
-written.
+sentences); this module only chooses how they look on a terminal, drawn by a
+:class:`~nncalc.render.terminal.Screen`. Cells are plain text (or
+:class:`~nncalc.render.terminal.Styled`), never markup, so a layer named ``[bold]``
+prints as written.
 """
 
 from __future__ import annotations
@@ -11,25 +12,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
-from rich.console import Console
 from rich.cells import cell_len
-from rich.text import Text
 
 from nncalc.network import Network
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from nncalc import exact as exact_
     from nncalc.activations import ActivationDef, Saturation
     from nncalc.collapsing import Check, Collapse, WitnessSearch
     from nncalc.engine import Trace
 from nncalc.render import view as v
 from nncalc.render.numbers import fmt, not_finite, short_vector, shown_units, sum_terms
-from nncalc.render.terminal import Column, Gap, Row, Screen, join_wrapped, wrap
+from nncalc.render.terminal import Column, Gap, Row, Screen, Styled, Terminal, join_wrapped, wrap
 from nncalc.steps import Chain, formula, plain
 
 
 def forward_tables(
-    console: Console,
+    console: Terminal | Console,
     net: Network,
     trace: Trace,
     precision: int = 10,
@@ -64,7 +65,7 @@ def forward_tables(
             screen.blank()
 
 
-def more_inputs_note(console: Console, shown: int, total: int) -> None:
+def more_inputs_note(console: Terminal | Console, shown: int, total: int) -> None:
     """The line after the tables of a batch larger than the tables show."""
     sentence = v.more_inputs(total, shown)
     if sentence:
@@ -167,7 +168,7 @@ def _ends_with(lines: list[str], tail: str, width: int) -> list[str]:
     return [*lines, "    " + tail]
 
 
-def summary_table(console: Console, net: Network) -> None:
+def summary_table(console: Terminal | Console, net: Network) -> None:
     """``nncalc validate``: a model summary, layer by layer, with parameter counts."""
     screen = Screen(console)
     screen.line(f"{screen.name(net.name or net.source)}: valid, {' → '.join(map(str, net.sizes))}")
@@ -208,7 +209,7 @@ def summary_table(console: Console, net: Network) -> None:
 MAX_INPUT_ROWS = 5  # a spec's default inputs shown by validate
 
 
-def examples_table(console: Console, rows: Iterable[tuple[str, str, str]]) -> None:
+def examples_table(console: Terminal | Console, rows: Iterable[tuple[str, str, str]]) -> None:
     """``nncalc examples``: name, shape and description of each bundled spec."""
     screen = Screen(console)
     columns = [Column("name"), Column("shape"), Column("description", min_width=20)]
@@ -266,7 +267,7 @@ def _fractions(M: Any, num: v.Numbers) -> str:
 
 
 def collapse_view(
-    console: Console,
+    console: Terminal | Console,
     c: Collapse,
     chk: Check,
     search: WitnessSearch | None,
@@ -388,18 +389,18 @@ def _saturation_cell(s: Saturation) -> str:
     return f"{one(s.negative, s.negative_reached)} / {one(s.positive, s.positive_reached)}"
 
 
-def _function_cell(screen: Screen, d: ActivationDef) -> Text:
-    text = Text(screen.name(d.name), style="bold")
+def _function_cell(screen: Screen, d: ActivationDef) -> Styled:
+    parts: list[tuple[str, str | None]] = [(screen.name(d.name), "bold")]
     if d.aliases:
-        text.append(screen.name(f" ({', '.join(d.aliases)})"))
+        parts.append((screen.name(f" ({', '.join(d.aliases)})"), None))
     if d.params:
-        text.append("\n" + ", ".join(f"{k}={v:g}" for k, v in d.params.items()))
-    text.append(f"\n{screen.name(d.pytorch)}", style="dim")
-    return text
+        parts.append(("\n" + ", ".join(f"{k}={v:g}" for k, v in d.params.items()), None))
+    parts += [("\n", None), (screen.name(d.pytorch), "dim")]
+    return Styled.of(*parts)
 
 
 def activations_table(
-    console: Console, rows: Sequence[tuple[ActivationDef, Saturation]]
+    console: Terminal | Console, rows: Sequence[tuple[ActivationDef, Saturation]]
 ) -> None:
     """``nncalc activations``: the seed's comparison table, for every registered function.
 
@@ -455,7 +456,7 @@ def activations_table(
 
 
 def activation_values_table(
-    console: Console,
+    console: Terminal | Console,
     points: np.ndarray,
     rows: Sequence[tuple[ActivationDef, np.ndarray, np.ndarray]],
     precision: int = 10,

@@ -7,26 +7,35 @@ Every table renderer draws through a :class:`Screen`, which holds three decision
   (``->``, ``sigma``, ``...``) and Rich draws ASCII boxes; any other character the stream
   cannot encode is written as an escape (``\\u0127``). Data formats never come here.
 - names are data: control characters are made visible (:func:`~nncalc.render.escape.visible`)
-  and Rich markup is never read from them (cells are :class:`rich.text.Text`).
+  and Rich markup is never read from them (cells are plain text or :class:`Styled`).
 - width: at most :data:`MAX_WIDTH` columns, whatever ``COLUMNS`` says. A table is drawn
   only if every number fits whole in its column and no word of text must be split; else
   the caller's narrow layout (or one block per row) shows the same content, wrapped at
   spaces. A word wider than the terminal is written whole, never cut: the terminal
   folds the line, and the text stays intact for whoever reads it.
+
+The command line draws on a :class:`Terminal`: standard output seen as Rich's
+``Console()`` sees it (the same width, the same decision to style), written directly.
+Lines, rules and tables are drawn character for character as Rich draws them, so
+Rich's console (about 20 ms to import) is loaded only for what nncalc does not draw
+itself: ASCII boxes, tables with footers, a cell that must fold. A Screen on a Rich
+console (a notebook's recording console) draws the same characters through Rich.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable, Sequence, Union
+import builtins
+import os
+import sys
+from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple, Sequence, Union
 
 from rich.cells import cell_len
-from rich.console import Console
-from rich.rule import Rule
-from rich.table import Table
-from rich.text import Text
 
-from nncalc.render.escape import Charset, charset
+from nncalc.render.escape import charset
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
 
 MAX_WIDTH = 500  # wider consoles are drawn at this width (COLUMNS=1000000 is not a terminal)
 
@@ -83,54 +92,232 @@ def join_wrapped(
     return lines
 
 
-@dataclass
-class Column:
+class Column(NamedTuple):
     """A table column: ``number`` columns are never wrapped (each cell is one number)."""
 
     header: str
     justify: str = "left"
     number: bool = False
     min_width: int = 0  # a text column narrower than this reads badly: use the narrow layout
-    style: str | None = None
     long: str | None = None  # the header in one-block-per-row layout, if not ``header``
 
 
-@dataclass
-class Gap:
+class Gap(NamedTuple):
     """A row standing for rows left out: ``…`` in every column, ``text`` in the first text one."""
 
     text: str
 
 
-Row = Union[Sequence[Union[str, Text]], Gap]
+class Styled(str):
+    """Text of which some stretches are styled: ``spans`` are ``(start, end, style)``.
+
+    It is the string it shows (names already through :meth:`Screen.name`), so widths and
+    wrapping see its characters; the spans only colour them.
+
+    >>> s = Styled.of(("relu", "bold"), (" (ReLU)", None))
+    >>> str(s), s.spans
+    ('relu (ReLU)', ((0, 4, 'bold'),))
+    """
+
+    spans: tuple[tuple[int, int, str], ...] = ()
+
+    @classmethod
+    def of(cls, *parts: tuple[str, str | None]) -> "Styled":
+        spans, at = [], 0
+        for text, style in parts:
+            if style and text:
+                spans.append((at, at + len(text), style))
+            at += len(text)
+        out = cls("".join(text for text, _ in parts))
+        out.spans = tuple(spans)
+        return out
 
 
-@dataclass
+Cell = Union[str, Styled]
+Row = Union[Sequence[Cell], Gap]
+
+
+# What Rich writes for the styles nncalc uses (its default theme): SGR attributes, in
+# Rich's order, and a colour that NO_COLOR takes away. Rule lines are bright green.
+_STYLES: dict[str, tuple[tuple[str, ...], str]] = {
+    "bold": (("1",), ""),
+    "dim": (("2",), ""),
+    "italic": (("3",), ""),
+    "table.header": (("1",), ""),
+    "bold red": (("1",), "31"),
+    "bold green": (("1",), "32"),
+    "rule.line": ((), "92"),
+}
+
+
+def _jupyter() -> bool:
+    return hasattr(builtins, "get_ipython")
+
+
+class Terminal:
+    """Standard output as Rich's ``Console()`` would see it, without loading Rich's console.
+
+    ``is_terminal``, ``width``, whether styles are written and ``NO_COLOR`` follow
+    Rich's own rules (``TTY_COMPATIBLE``, ``FORCE_COLOR``, ``isatty``, ``TERM=dumb``,
+    ``COLUMNS`` and ``LINES``, the terminal's size from stdin, stdout or stderr), so a
+    table looks the same whichever of the two draws it. :meth:`rich` gives a Rich
+    console on the same stream for whatever nncalc does not draw itself.
+
+    >>> import io
+    >>> t = Terminal(io.StringIO(), environ={"COLUMNS": "100"})
+    >>> t.is_terminal, t.width, t.styled
+    (False, 100, False)
+    >>> Terminal(io.StringIO(), environ={"FORCE_COLOR": "1", "TERM": "dumb"}).width
+    80
+    """
+
+    def __init__(self, file: object = None, environ: Mapping[str, str] | None = None) -> None:
+        self._file = file
+        env = os.environ if environ is None else environ
+        self._environ = env
+        self.is_terminal = self._is_terminal(env)
+        dumb = self.is_terminal and env.get("TERM", "").lower() in ("dumb", "unknown")
+        self.styled = self.is_terminal and not dumb  # Rich's colour system is None otherwise
+        self.no_color = env.get("NO_COLOR", "") != ""
+        self.width = self._width(env, dumb)
+        self._rich: Console | None = None
+
+    @property
+    def file(self):  # type: ignore[no-untyped-def]
+        """The stream written to: standard output as it is when written, like Rich's."""
+        return self._file if self._file is not None else sys.stdout
+
+    def _is_terminal(self, env: Mapping[str, str]) -> bool:
+        if hasattr(sys.stdin, "__module__") and sys.stdin.__module__.startswith("idlelib"):
+            return False
+        tty = env.get("TTY_COMPATIBLE", "")
+        if tty in ("0", "1"):
+            return tty == "1"
+        force = env.get("FORCE_COLOR")
+        if force is not None:
+            return force != ""
+        isatty = getattr(self.file, "isatty", None)
+        try:
+            return False if isatty is None else bool(isatty())
+        except ValueError:
+            return False
+
+    @staticmethod
+    def _width(env: Mapping[str, str], dumb: bool) -> int:
+        columns, lines = env.get("COLUMNS"), env.get("LINES")
+        given = int(columns) if columns is not None and columns.isdigit() else None
+        if given is not None and lines is not None and lines.isdigit():
+            return given
+        if dumb:
+            return 80
+        width = None
+        for fd in (0, 1, 2):
+            try:
+                width = os.get_terminal_size(fd)[0]
+            except (AttributeError, ValueError, OSError):
+                continue
+            break
+        if given is not None:
+            return given
+        return width or 80
+
+    def rich(self) -> Console:
+        """A Rich console on the same stream (Rich decides the same width and styling)."""
+        if self._rich is None:
+            from rich.console import Console
+
+            self._rich = Console(file=self._file, _environ=self._environ)
+        return self._rich
+
+    def sgr(self, styles: Sequence[str]) -> str | None:
+        """The escape sequence that starts ``styles`` together, "" for none, None if unknown."""
+        attrs: list[str] = []
+        colour = ""
+        for style in styles:
+            known = _STYLES.get(style)
+            if known is None:
+                return None
+            attrs += [a for a in known[0] if a not in attrs]
+            colour = known[1] or colour
+        codes = sorted(attrs) + ([colour] if colour and not self.no_color else [])
+        return f"\x1b[{';'.join(codes)}m" if codes else ""
+
+    def write(self, text: str, spans: Sequence[tuple[int, int, str]] = ()) -> bool:
+        """``text`` and a line end, each stretch in ``spans`` styled as Rich styles it
+        (line by line, a stretch at a time); False, nothing written, for a style this
+        does not know."""
+        if not self.styled or not spans:
+            self.file.write(text + "\n")
+            return True
+        out: list[str] = []
+        start = 0
+        for line in text.split("\n"):
+            end = start + len(line)
+            cuts = {start, end}
+            for a, b, _ in spans:
+                cuts.update(c for c in (a, b) if start < c < end)
+            edges = sorted(cuts)
+            for a, b in zip(edges, edges[1:]):
+                styles = [style for s, e, style in spans if s <= a and b <= e]
+                code = self.sgr(styles) if styles else ""
+                if code is None:
+                    return False
+                piece = text[a:b]
+                out.append(f"{code}{piece}\x1b[0m" if code else piece)
+            out.append("\n")
+            start = end + 1
+        self.file.write("".join(out))
+        return True
+
+
+def console() -> Terminal | Console:
+    """Where the command line's tables go: a :class:`Terminal`, or Rich's own console
+    where Rich knows more (Windows' console, a notebook)."""
+    if sys.platform == "win32" or _jupyter():
+        from rich.console import Console
+
+        return Console()
+    return Terminal()
+
+
 class Screen:
-    """A Rich console seen through its charset and a sensible width."""
+    """A console (a :class:`Terminal` or Rich's) seen through its charset and a sensible width."""
 
-    console: Console
-    cs: Charset = field(init=False)
-    width: int = field(init=False)
+    def __init__(self, console: Terminal | Console) -> None:
+        self.console = console
+        self.cs = charset(console)
+        self.width = max(1, min(console.width, MAX_WIDTH))
+        # nncalc writes the characters itself on a Terminal that shows Unicode
+        self.direct = isinstance(console, Terminal) and self.cs.unicode
 
-    def __post_init__(self) -> None:
-        self.cs = charset(self.console)
-        self.width = max(1, min(self.console.width, MAX_WIDTH))
+    def _rich(self) -> Console:
+        return self.console.rich() if isinstance(self.console, Terminal) else self.console
 
     def name(self, s: str) -> str:
         return self.cs.name(s)
 
-    def text(self, s: str | Text, style: str | None = None) -> Text:
-        if isinstance(s, Text):
-            return s
+    def text(self, s: Cell, style: str | None = None) -> Text:
+        """A cell as Rich text (for a table Rich draws)."""
+        from rich.text import Span, Text
+
+        if isinstance(s, Styled):
+            return Text(str(s), spans=[Span(*span) for span in s.spans])
         return Text(self.cs.text(s), style=style)
 
-    def plain(self, s: str | Text) -> str:
+    def plain(self, s: Cell) -> str:
         """The characters a cell shows."""
-        return s.plain if isinstance(s, Text) else self.cs.text(s)
+        return str(s) if isinstance(s, Styled) else self.cs.text(s)
+
+    def _write(self, text: str, spans: Sequence[tuple[int, int, str]] = ()) -> None:
+        """Lines already fitted to the width, with styled stretches: printed as they are."""
+        if self.direct and "\t" not in text and self.console.write(text, spans):  # type: ignore[union-attr]
+            return
+        from rich.text import Span, Text
+
+        self._rich().print(Text(text, spans=[Span(*s) for s in spans]), soft_wrap=True)
 
     def blank(self) -> None:
-        self.console.print()
+        self._write("")
 
     def line(self, s: str, style: str | None = None, indent: str = "") -> None:
         """A line of text (names already through :meth:`name`), wrapped at spaces."""
@@ -138,10 +325,20 @@ class Screen:
 
     def lines(self, lines: Sequence[str], style: str | None = None) -> None:
         """Lines already fitted to the width: printed as they are, never re-wrapped or cut."""
-        self.console.print(Text(self.cs.text("\n".join(lines)), style=style), soft_wrap=True)
+        text = self.cs.text("\n".join(lines))
+        self._write(text, [(0, len(text), style)] if style and text else ())
 
     def rule(self, title: str) -> None:
-        self.console.print(Rule(Text(self.cs.text(title)), align="left"), width=self.width)
+        """A line across the width after ``title``, as Rich's left-aligned ``Rule``."""
+        title = self.cs.text(title)
+        if self.direct and cell_len(title) <= self.width - 2 and title.isprintable():
+            fill = "─" * (self.width - cell_len(title) - 1)
+            self._write(f"{title} {fill}", [(len(title) + 1, len(title) + 1 + len(fill), "rule.line")])
+            return
+        from rich.rule import Rule
+        from rich.text import Text
+
+        self._rich().print(Rule(Text(title), align="left"), width=self.width)
 
     def plan(self, columns: Sequence[Column], rows: Sequence[Row], footer: Sequence[str] | None = None) -> list[int] | None:
         """Each column's width if the table fits with no number cut and no word split, else None."""
@@ -196,8 +393,10 @@ class Screen:
         if widths is None:
             (narrow or (lambda: self._records(columns, rows, footer)))()
             return
-        if show_header and footer is None and not show_lines and self._drawn(columns, rows, widths):
+        if footer is None and self._drawn(columns, rows, widths, show_header, show_lines):
             return
+        from rich.table import Table
+
         table = Table(show_header=show_header, show_footer=footer is not None, show_lines=show_lines)
         first_text = next((i for i, col in enumerate(columns) if not col.number), None)
         for i, (col, w) in enumerate(zip(columns, widths)):
@@ -206,7 +405,6 @@ class Screen:
                 footer=self.text(footer[i]) if footer is not None else "",
                 justify=col.justify,  # type: ignore[arg-type]
                 width=w,
-                style=col.style,
             )
         for row in rows:
             if isinstance(row, Gap):
@@ -215,19 +413,21 @@ class Screen:
                 )
             else:
                 table.add_row(*(self.text(c) for c in row))
-        self.console.print(table, width=self.width)
+        self._rich().print(table, width=self.width)
 
-    def _drawn(self, columns: Sequence[Column], rows: Sequence[Row], widths: list[int]) -> bool:
+    def _drawn(
+        self, columns: Sequence[Column], rows: Sequence[Row], widths: list[int], show_header: bool, show_lines: bool
+    ) -> bool:
         """Draw the table as Rich would, character for character, without Rich's layout
         engine (which takes about a millisecond a row). Cells are wrapped at the places
-        Rich's own line breaker picks; a table Rich would draw otherwise (a word folded, a
-        styled cell, a tab, an ASCII box) is left to Rich: False, nothing drawn.
+        Rich's own line breaker picks; a table Rich would draw otherwise (a word folded,
+        a tab, an ASCII box) is left to Rich: False, nothing drawn.
 
-        Borders come from Rich's own box for this console; the header is bottom-aligned
-        and styled ``table.header``, gap rows are italic, as Rich does it.
+        Borders are Rich's HEAVY_HEAD box; the header is bottom-aligned and styled
+        ``table.header``, gap rows are italic, styled cells keep their stretches, as
+        Rich draws them.
         """
         from rich import box as boxes
-        from rich.text import Span
 
         try:
             from rich._wrap import divide_line
@@ -237,46 +437,54 @@ class Screen:
         if not self.cs.unicode:
             return False
 
-        def wrapped(text: str, w: int) -> list[str] | None:
+        def wrapped(text: str, w: int) -> list[tuple[int, str]] | None:
+            """The lines of a cell, each with its offset in ``text``."""
             lines = []
+            at = 0
             for line in text.split("\n"):
                 if cell_len(line) <= w:
-                    lines.append(line)
-                    continue
-                if "\t" in line:
+                    lines.append((at, line))
+                elif "\t" in line:
                     return None
-                cuts = [0, *divide_line(line, w, fold=True), len(line)]
-                pieces = [line[a:b].rstrip() for a, b in zip(cuts, cuts[1:])]
-                if any(cell_len(p) > w for p in pieces):
-                    return None
-                lines += pieces
+                else:
+                    cuts = [0, *divide_line(line, w, fold=True), len(line)]
+                    for a, b in zip(cuts, cuts[1:]):
+                        piece = line[a:b].rstrip()
+                        if cell_len(piece) > w:
+                            return None
+                        lines.append((at + a, piece))
+                at += len(line) + 1
             return lines
 
         first_text = next((i for i, col in enumerate(columns) if not col.number), None)
-        grid: list[tuple[list[list[str]], str | None]] = []  # rows of cell lines, and a style
-        texts: list[tuple[list[str], str | None]] = [([self.cs.text(col.header) for col in columns], "table.header")]
+        texts: list[tuple[list[Cell], str | None]] = []  # each row's cells, and the row's style
+        if show_header:
+            texts.append(([self.cs.text(col.header) for col in columns], "table.header"))
         for row in rows:
             if isinstance(row, Gap):
                 texts.append(([self.cs.text(row.text) if i == first_text else "…" for i in range(len(columns))], "italic"))
             else:
-                if any(isinstance(c, Text) for c in row):
-                    return False
-                texts.append(([self.cs.text(c) for c in row], None))
+                texts.append(([c if isinstance(c, Styled) else self.cs.text(c) for c in row], None))
+        grid: list[tuple[list[list[tuple[int, str]]], list[Cell], str | None]] = []
         for cells_, style_ in texts:
-            lines_ = [wrapped(c, w) for c, w in zip(cells_, widths)]
+            lines_ = [wrapped(str(c), w) for c, w in zip(cells_, widths)]
             if any(lines is None for lines in lines_):
                 return False
-            grid.append((lines_, style_))  # type: ignore[arg-type]
-        box = boxes.HEAVY_HEAD.substitute(self.console.options, safe=self.console.safe_box)
+            grid.append((lines_, cells_, style_))  # type: ignore[arg-type]
+        box = boxes.HEAVY_HEAD
+        if not isinstance(self.console, Terminal):
+            box = box.substitute(self.console.options, safe=self.console.safe_box)
+        if not show_header:
+            box = box.get_plain_headed_box()
         padded = [w + 2 for w in widths]
         out: list[str] = [box.get_top(padded)]
-        spans: list[Span] = []
+        spans: list[tuple[int, int, str]] = []
         offset = len(out[0]) + 1
-        for k, (cells, style) in enumerate(grid):
-            header = k == 0
+        for k, (cells, cell_texts, style) in enumerate(grid):
+            header = show_header and k == 0
             left, divider, right = (
                 (box.head_left, box.head_vertical, box.head_right)
-                if header
+                if k == 0
                 else (box.foot_left, box.foot_vertical, box.foot_right)
                 if k == len(grid) - 1
                 else (box.mid_left, box.mid_vertical, box.mid_right)
@@ -285,23 +493,28 @@ class Screen:
             for n in range(height):
                 parts = [left]
                 at = offset + len(left)
-                for i, (lines, w, col) in enumerate(zip(cells, widths, columns)):
+                for i, (lines, w, col, cell_text) in enumerate(zip(cells, widths, columns, cell_texts)):
                     if i:
                         parts.append(divider)
                         at += len(divider)
                     # headers sit at the bottom of their row, cells at the top
                     m = n - (height - len(lines)) if header else n
-                    text = lines[m] if 0 <= m < len(lines) else ""
+                    start, text = lines[m] if 0 <= m < len(lines) else (0, "")
                     if col.justify == "right":
                         text = text.rstrip()
-                        cell = " " * (w - cell_len(text)) + text
+                        pad = w - cell_len(text)
+                        cell = " " * pad + text
                     else:
+                        pad = 0
                         cell = text + " " * (w - cell_len(text))
                     cell_style = style if header or (style and i == first_text) else None
-                    if header and col.style:
-                        cell_style = None
                     if cell_style and cell.strip():
-                        spans.append(Span(at + 1, at + 1 + len(cell), cell_style))
+                        spans.append((at + 1, at + 1 + len(cell), cell_style))
+                    elif isinstance(cell_text, Styled):  # its stretches on this line
+                        for a, b, st in cell_text.spans:
+                            a, b = max(a, start), min(b, start + len(text))
+                            if a < b:
+                                spans.append((at + 1 + pad + a - start, at + 1 + pad + b - start, st))
                     parts.append(f" {cell} ")
                     at += len(cell) + 2
                 parts.append(right)
@@ -311,9 +524,11 @@ class Screen:
             if header:
                 out.append(box.get_row(padded, "head"))
                 offset += len(out[-1]) + 1
+            elif show_lines and k < len(grid) - 1:
+                out.append(box.get_row(padded, "row"))
+                offset += len(out[-1]) + 1
         out.append(box.get_bottom(padded))
-        text = Text("\n".join(out), spans=spans, end="\n")
-        self.console.print(text, soft_wrap=True)
+        self._write("\n".join(out), spans)
         return True
 
     def _records(self, columns: Sequence[Column], rows: Sequence[Row], footer: Sequence[str] | None) -> None:
@@ -324,7 +539,7 @@ class Screen:
             if isinstance(row, Gap):
                 out += wrap(f"… {row.text}", width)
                 continue
-            cells = [self.text(c).plain for c in row]
+            cells = [self.plain(c) for c in row]
             head = self.cs.text(columns[0].long or columns[0].header)
             label = f"{head} {cells[0]}" if head and "\n" not in cells[0] else cells[0]
             out += wrap(label, width)
