@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NamedTuple
 
 import numpy as np
 
@@ -638,8 +638,7 @@ def curve(act: Activation, z: Array) -> tuple[Array, Array]:
 SATURATION_FAR, SATURATION_NEAR = 1000.0, 20.0
 
 
-@dataclass(frozen=True)
-class Saturation:
+class Saturation(NamedTuple):
     """The derivative as z goes to -inf and +inf, computed at z = ∓1000.
 
     ``*_reached`` is True when the derivative already has that value at z = ∓20 (ReLU's

@@ -17,7 +17,7 @@ from nncalc.engine import Trace, forward
 from nncalc.errors import ComputeError
 from nncalc.network import Layer, Network, frozen, round_significant
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Product:
     """One multiplication step of a collapse: ``result = left @ right``."""
 
@@ -28,7 +28,7 @@ class Product:
     right_name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Collapse:
     """A network with each run of linear layers merged, and how it was done.
 
@@ -110,7 +110,7 @@ def collapse(net: Network) -> Collapse:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Check:
     """Both paths evaluated on one input: the traces of the original and collapsed networks."""
 
@@ -147,7 +147,7 @@ def check(c: Collapse, x: np.ndarray) -> Check:
 WITNESS_RELATIVE_GAP = 1e-6  # far above float rounding, so a witness is never noise
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Witness:
     x1: np.ndarray
     x2: np.ndarray
@@ -159,7 +159,7 @@ class Witness:
         return float(np.max(np.abs(self.midpoint_output - self.average_output)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class WitnessSearch:
     """The result of a search: a witness or None, and what was tried."""
 
@@ -234,7 +234,7 @@ def find_witness(net: Network, x0: np.ndarray, seed: int = 0) -> WitnessSearch:
 # ------------------------------------------------------------------------------ result
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class Result:
     """What ``nncalc collapse`` computes: the collapse, the check of both paths on one
     input, and (when the network does not collapse) the search for a witness.

@@ -19,7 +19,7 @@ from nncalc.errors import ComputeError
 from nncalc.network import Network
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class LayerTrace:
     """One layer's pre-activations ``z`` and activations ``a``, shape (batch, units)."""
 
@@ -31,7 +31,7 @@ class LayerTrace:
         return f"<LayerTrace {self.name}: {self.z.shape[0]} × {self.z.shape[1]}>"
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class Trace:
     """Everything a forward pass computed: the inputs and each layer's ``z`` and ``a``.
 

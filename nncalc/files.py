@@ -20,9 +20,8 @@ import errno
 import os
 import stat
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator, Protocol
+from typing import BinaryIO, Iterator, NamedTuple, Protocol
 
 import numpy as np
 
@@ -320,8 +319,7 @@ def text_lines(f: Readable, source: str, max_line: int) -> Iterator[tuple[int, l
 # ------------------------------------------------------------------------ .npy
 
 
-@dataclass(frozen=True)
-class NpyHeader:
+class NpyHeader(NamedTuple):
     """What a .npy header declares: the array's shape, order and dtype, and where data starts."""
 
     shape: tuple[int, ...]
@@ -330,7 +328,8 @@ class NpyHeader:
     offset: int
 
     @property
-    def count(self) -> int:
+    def values(self) -> int:
+        """How many values the array declares."""
         n = 1
         for d in self.shape:
             n *= d
@@ -338,7 +337,7 @@ class NpyHeader:
 
     @property
     def nbytes(self) -> int:
-        return self.count * self.dtype.itemsize
+        return self.values * self.dtype.itemsize
 
     def describe(self) -> str:
         return f"shape {self.shape} of {self.dtype.name} ({size_text(self.nbytes)})"
@@ -421,7 +420,7 @@ def check_npy_size(header: NpyHeader, real: int, source: str) -> None:
 
 
 def check_budget(header: NpyHeader, source: str) -> None:
-    need = header.count * 8  # as float64
+    need = header.values * 8  # as float64
     if need > MAX_ARRAY_BYTES:
         raise InputError(
             f"is too large: {header.describe()}, {size_text(need)} as float64; "
@@ -439,7 +438,7 @@ def read_npy_data(f: Readable, header: NpyHeader, source: str) -> np.ndarray:
             f"{size_text(len(data))}",
             source=source,
         )
-    flat = np.frombuffer(data, dtype=header.dtype, count=header.count)
+    flat = np.frombuffer(data, dtype=header.dtype, count=header.values)
     return flat.reshape(header.shape, order="F" if header.fortran else "C").astype(np.float64, copy=False)
 
 

@@ -805,7 +805,7 @@ def _npy_chunks(f: files.Readable, width: int, source: str, size: int | None) ->
     if size is not None:
         files.check_npy_size(header, size, source)
     shape = header.shape
-    if header.count == 0 and len(shape) == 1:
+    if header.values == 0 and len(shape) == 1:
         return  # no inputs
     if len(shape) == 1:
         nrows, ncols = (shape[0], 1) if width == 1 else (1, shape[0])

@@ -45,7 +45,7 @@ def round_significant(x: np.ndarray, digits: int) -> np.ndarray:
     return np.round(x * factor) / factor
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class Layer:
     name: str
     W: np.ndarray
@@ -78,7 +78,7 @@ class Layer:
         _restore(self, state)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class Network:
     """A feed-forward network: layers applied in order, ``a = act(W a_prev + b)``.
 

@@ -17,7 +17,6 @@ loader and turned into values by this module alone, so:
 
 from __future__ import annotations
 
-import json
 import re
 import stat
 import sys
@@ -892,6 +891,8 @@ def to_yaml(net: Network, comment: str | None = None) -> str:
     >>> parse_spec(to_yaml(net)).layers[0].W.tolist()
     [[0.1, 2.0]]
     """
+    import json
+
 
     def row(values: np.ndarray) -> str:
         return "[" + ", ".join(repr(float(v)) for v in values) + "]"

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import codecs
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 # Characters that would act rather than show: C0/C1 controls and DEL (Cc), format
 # characters such as bidi overrides and zero-width joiners (Cf), lone surrogates (Cs)
@@ -88,8 +88,7 @@ ASCII = {
 PROBE = "→σ…×·≈∞─│┏━"
 
 
-@dataclass(frozen=True)
-class Charset:
+class Charset(NamedTuple):
     """What an output stream can encode, and our text and names made to fit it."""
 
     encoding: str

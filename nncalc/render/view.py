@@ -178,7 +178,7 @@ class Numbers:
 # ---------------------------------------------------------------------------- forward
 
 
-@dataclass
+@dataclass(eq=False)
 class UnitView:
     """One shown unit: its weights and bias, ``z``, ``a`` and the activation's steps."""
 
@@ -190,7 +190,7 @@ class UnitView:
     chain: Chain | None
 
 
-@dataclass
+@dataclass(eq=False)
 class LayerView:
     k: int  # from 1
     layer: Layer
@@ -216,7 +216,7 @@ class LayerView:
         return [*range(HEAD), *range(n - TAIL, n)], n - HEAD - TAIL
 
 
-@dataclass
+@dataclass(eq=False)
 class InputView:
     i: int  # from 0
     x: Sequence[Any]
@@ -225,7 +225,7 @@ class InputView:
     firing: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(eq=False)
 class ForwardView:
     net: Network
     inputs: list[InputView]
@@ -287,7 +287,7 @@ def forward_view(
 # --------------------------------------------------------------------------- collapse
 
 
-@dataclass
+@dataclass(eq=False)
 class MergeView:
     """One run of linear layers merged into one: its products and W', b'."""
 
@@ -299,7 +299,7 @@ class MergeView:
     small: list[bool]  # per product: written out entry by entry
 
 
-@dataclass
+@dataclass(eq=False)
 class WitnessView:
     x1: Sequence[Any]
     x2: Sequence[Any]
@@ -308,7 +308,7 @@ class WitnessView:
     gap: Any
 
 
-@dataclass
+@dataclass(eq=False)
 class CollapseView:
     c: Collapse
     merges: list[MergeView]
