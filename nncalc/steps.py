@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Sequence, Union
+from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence, Union
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -32,8 +31,7 @@ if TYPE_CHECKING:
 Number = Union[float, int, "Fraction"]
 
 
-@dataclass(frozen=True)
-class Op:
+class Op(NamedTuple):
     """An operation: ``+ - × /``, ``exp`` (e to a power), ``abs``, or a named function
     (``max``, ``min``, ``ln``, ``tanh``, ``erf``) of its arguments."""
 
@@ -48,8 +46,7 @@ def op(kind: str, *args: Expr) -> Op:
     return Op(kind, args)
 
 
-@dataclass(frozen=True)
-class Chain:
+class Chain(NamedTuple):
     """Expressions that are equal, the last one the value ``a``; ``note`` says which
     branch was taken when nothing is computed (``z > 0``)."""
 
@@ -227,8 +224,7 @@ def unit_steps(act: Activation, z: Number, a: Number) -> Chain | None:
 # ------------------------------------------------------------------------------ layers
 
 
-@dataclass(frozen=True)
-class LayerSteps:
+class LayerSteps(NamedTuple):
     """Softmax or log-softmax of one layer, worked out: ``m`` = max z, each shifted
     ``z_i - m`` and power ``e^(z_i - m)``, their sum, its log (log-softmax), and ``a``."""
 
