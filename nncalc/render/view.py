@@ -13,7 +13,7 @@ Nothing is computed here that the engine computes: ``z`` and ``a`` come from a T
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 from nncalc.errors import plural
 from nncalc.render.numbers import HEAD, MAX_TERMS, TAIL, fmt, shown_units
@@ -133,8 +133,7 @@ def shift_sentence(kind: str, m: str, m_tex: str | None = None) -> Mixed:
 # ---------------------------------------------------------------------------- numbers
 
 
-@dataclass(frozen=True)
-class Numbers:
+class Numbers(NamedTuple):
     """How one format writes a number: to ``precision`` significant digits, or exactly
     (a terminating decimal as a decimal, any other rational as a fraction)."""
 
