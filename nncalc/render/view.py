@@ -177,8 +177,7 @@ class Numbers(NamedTuple):
 # ---------------------------------------------------------------------------- forward
 
 
-@dataclass(eq=False)
-class UnitView:
+class UnitView(NamedTuple):
     """One shown unit: its weights and bias, ``z``, ``a`` and the activation's steps."""
 
     j: int  # from 0
@@ -224,8 +223,7 @@ class InputView:
     firing: list[str] = field(default_factory=list)
 
 
-@dataclass(eq=False)
-class ForwardView:
+class ForwardView(NamedTuple):
     net: Network
     inputs: list[InputView]
     total: int
@@ -286,8 +284,7 @@ def forward_view(
 # --------------------------------------------------------------------------- collapse
 
 
-@dataclass(eq=False)
-class MergeView:
+class MergeView(NamedTuple):
     """One run of linear layers merged into one: its products and W', b'."""
 
     group: tuple[int, ...]
@@ -298,8 +295,7 @@ class MergeView:
     small: list[bool]  # per product: written out entry by entry
 
 
-@dataclass(eq=False)
-class WitnessView:
+class WitnessView(NamedTuple):
     x1: Sequence[Any]
     x2: Sequence[Any]
     midpoint_output: Sequence[Any]
@@ -307,8 +303,7 @@ class WitnessView:
     gap: Any
 
 
-@dataclass(eq=False)
-class CollapseView:
+class CollapseView(NamedTuple):
     c: Collapse
     merges: list[MergeView]
     x: Sequence[Any]
