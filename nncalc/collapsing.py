@@ -9,6 +9,7 @@ inputs breaking f((x1 + x2)/2) = (f(x1) + f(x2))/2, proves that it is not.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -17,8 +18,7 @@ from nncalc.engine import Trace, forward
 from nncalc.errors import ComputeError
 from nncalc.network import Layer, Network, frozen, round_significant
 
-@dataclass(frozen=True, eq=False)
-class Product:
+class Product(NamedTuple):
     """One multiplication step of a collapse: ``result = left @ right``."""
 
     left: np.ndarray
@@ -28,8 +28,7 @@ class Product:
     right_name: str
 
 
-@dataclass(frozen=True, eq=False)
-class Collapse:
+class Collapse(NamedTuple):
     """A network with each run of linear layers merged, and how it was done.
 
     ``groups[k]`` lists the original layer indices that reduced layer ``k`` came from;
@@ -110,8 +109,7 @@ def collapse(net: Network) -> Collapse:
     )
 
 
-@dataclass(frozen=True, eq=False)
-class Check:
+class Check(NamedTuple):
     """Both paths evaluated on one input: the traces of the original and collapsed networks."""
 
     layered_trace: Trace
@@ -147,8 +145,7 @@ def check(c: Collapse, x: np.ndarray) -> Check:
 WITNESS_RELATIVE_GAP = 1e-6  # far above float rounding, so a witness is never noise
 
 
-@dataclass(frozen=True, eq=False)
-class Witness:
+class Witness(NamedTuple):
     x1: np.ndarray
     x2: np.ndarray
     midpoint_output: np.ndarray  # f((x1 + x2) / 2)
@@ -159,8 +156,7 @@ class Witness:
         return float(np.max(np.abs(self.midpoint_output - self.average_output)))
 
 
-@dataclass(frozen=True, eq=False)
-class WitnessSearch:
+class WitnessSearch(NamedTuple):
     """The result of a search: a witness or None, and what was tried."""
 
     witness: Witness | None
