@@ -1,0 +1,67 @@
+"""Fast float text is Python's repr, character for character, whichever orjson is installed.
+
+The oracle is ``repr`` (what ``json.dumps`` writes): every finite float, from random bit
+patterns, every decade from 1e-323 to 1e308, the edges where a form changes (1e-5,
+1e-4, 1e15, 1e16), subnormals and signed zeros.
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+
+import numpy as np
+import pytest
+
+from nncalc.render import floats
+
+
+def _values() -> list[float]:
+    rng = random.Random(7)
+    out = [0.0, -0.0, 1.0, -1.0, 0.1, 0.28, 1 / 3, 5e-324, -5e-324, 2.2250738585072014e-308, 1.7976931348623157e308]
+    for e in range(-323, 309):
+        for m in ("1", "1.5", "9.99", "3.14159", "2.5", "9.999999999999999"):
+            v = float(f"{m}e{e}")
+            if v and v != float("inf"):
+                out += [v, -v]
+    for v in (1e-5, 1e-4, 1e15, 1e16, 1e17):
+        for k in range(-3, 4):
+            out.append(float(np.nextafter(v, np.inf if k > 0 else 0.0)) if k else v)
+    while len(out) < 60_000:
+        (v,) = struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))
+        if np.isfinite(v):
+            out.append(v)
+    return out
+
+
+VALUES = _values()
+
+
+@pytest.mark.parametrize("small", [0, floats.SMALL])
+def test_joined_numbers_are_reprs(monkeypatch, small):
+    monkeypatch.setattr(floats, "SMALL", small)  # 0: every block through orjson
+    for start in range(0, len(VALUES), 10_000):
+        chunk = VALUES[start : start + 10_000]
+        assert floats.joined(np.array(chunk)).decode().split(",") == [repr(v) for v in chunk]
+
+
+def test_small_blocks_do_not_need_orjson(monkeypatch):
+    monkeypatch.setattr(floats, "_orjson", lambda: pytest.fail("orjson was loaded"))
+    assert floats.joined(np.array([0.28, 1e-5])) == b"0.28,1e-05"
+
+
+@pytest.mark.parametrize("small", [0, floats.SMALL])
+def test_rows_are_json_dumps_lists(monkeypatch, small):
+    import json
+
+    monkeypatch.setattr(floats, "SMALL", small)
+    block = np.array(VALUES[: 6 * 4000]).reshape(4000, 6)
+    got = floats.rows(block)
+    assert [b"[" + r + b"]" for r in got] == [json.dumps(row).encode() for row in block.tolist()]
+    one = floats.rows(block[:1])
+    assert one == [json.dumps(block[0].tolist())[1:-1].encode()]
+
+
+def test_as_repr_leaves_plain_decimals_alone():
+    text = b"10.00001,0.0001,-0.00012,100.0,1234567890123456.8,-0.0"
+    assert floats.as_repr(text) == text
