@@ -17,12 +17,20 @@ order, after every result before it.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from contextlib import contextmanager
 from typing import Callable, Generic, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+# While a worker runs, a thread waiting for the GIL asks for it after this many seconds
+# (Python's default is 5 ms). The worker needs the GIL for a moment between its NumPy
+# calls, while the caller holds it for long stretches formatting text; at 5 ms the worker
+# waited for it more than it computed (benchmarks/streams.py: --json --outputs-only of a
+# wide network took 4.7 s at 5 ms, 4.3 s at 0.5 ms, no better below).
+SWITCH_INTERVAL = 0.0005
 
 
 class _Slot:
@@ -95,15 +103,19 @@ class Ahead(Generic[T, R]):
 
     def __enter__(self) -> Ahead[T, R]:
         if self._thread is not None:
+            self._interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._interval, SWITCH_INTERVAL))
             self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._slot.close()
-        if self._thread is not None and self._finished:
-            self._thread.join()
-        elif self._thread is None:
+        if self._thread is not None:
+            sys.setswitchinterval(self._interval)
+            if self._finished:
+                self._thread.join()
+        else:
             self._close()
 
     def __iter__(self) -> Ahead[T, R]:

@@ -361,3 +361,11 @@ def test_streams_in_other_encodings(wide_npy, fmt, encoding):
     assert ours.returncode == text.returncode == 0, ours.stderr
     assert ours.stdout == text.stdout
     assert ours.stdout.decode(encoding).count("\n") == 60_000 + (fmt == ["--csv"])
+
+
+def test_the_switch_interval_comes_back():
+    before = sys.getswitchinterval()
+    with pipeline.Ahead(iter(range(3)), lambda x: x) as results:
+        assert sys.getswitchinterval() <= pipeline.SWITCH_INTERVAL
+        list(results)
+    assert sys.getswitchinterval() == before
