@@ -124,10 +124,14 @@ def affine(a: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 # predict() works in blocks of rows holding about this many values in the widest layer:
-# 4,096 rows of a 512-unit layer. Blocks keep memory flat, and each is large enough for
-# BLAS to reach full speed even when its threads share the cores with other work (much
-# smaller blocks spend their time starting and waiting for threads: 512-row blocks ran
-# at a third of the speed; benchmarks/predict_busy.py and benchmarks/engine.py).
+# 4,096 rows of a 512-unit layer, 16 MiB an array. Blocks keep memory flat however long
+# the batch is, and each is large enough for BLAS to reach full speed even when its
+# threads share the cores with other work (512-row blocks ran at a third of the speed).
+# Each matrix product's output goes to a buffer kept from block to block: a new array for
+# every product was new memory faulted in page by page (60,000 page faults over 100,000
+# rows of 784-512-256-10, 0.69x of a single product of the whole batch; 0.77-0.87x with
+# the buffers, benchmarks/predict_busy.py). Larger blocks gained nothing there: each
+# activation's output is still a new array, and beyond 32 MiB every one is a new mapping.
 BLOCK_VALUES = 1 << 21
 
 
@@ -144,14 +148,32 @@ def block_rows(net: Network) -> int:
 def predict(net: Network, x: np.ndarray, first: int = 1) -> np.ndarray:
     """Only the outputs of ``forward``, computed a block of rows at a time
     (:func:`block_rows`), so memory stays flat however long the batch is.
+
+    The same numbers as ``forward(net, x).output`` computed block by block, and the same
+    error for the first input that overflows.
     """
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     rows = block_rows(net)
     if len(x) <= rows:
         return forward(net, x, first).output
     out = np.empty((len(x), net.nout))
-    for i in range(0, len(x), rows):
-        out[i : i + rows] = forward(net, x[i : i + rows], first + i).output
+    # Each product BLAS computes (a wide layer's) is written into its own buffer.
+    buffers = [np.empty((rows, layer.nout)) if layer.W.shape[1] > SEQUENTIAL_MAX else None for layer in net.layers]
+    with np.errstate(all="ignore"):
+        for i in range(0, len(x), rows):
+            a = x[i : i + rows]
+            for layer, buffer in zip(net.layers, buffers):
+                if buffer is None:
+                    z = affine(a, layer.W, layer.b)
+                else:
+                    z = np.matmul(a, layer.W.T, out=buffer[: len(a)])
+                    z += layer.b
+                a = layer.activation(z)
+                # as in forward(): one reduction of each array, then the search
+                if not (np.isfinite(z.sum()) and np.isfinite(a.sum())):
+                    _check_finite(net, layer.name, z, "z = Wx + b", first + i)
+                    _check_finite(net, layer.name, a, f"a = {layer.activation.name}(z)", first + i)
+            out[i : i + len(a)] = a
     return out
 
 

@@ -105,21 +105,36 @@ def forward(
         vectors = inputs(net, input) if input or not files else None
         keep = ("inputs" if outputs_only else "trace") if fmt == "json" else "outputs"
         chunks = batches(net, vectors, files, input_format, keep=keep)
+        if fmt in ("csv", "json"):
+            from nncalc.engine import SEQUENTIAL_MAX
+            from nncalc.pipeline import leave_a_core
+
+            # The products BLAS computes per input, against the numbers written of it.
+            flops = 2.0 * sum(layer.nin * layer.nout for layer in net.layers if layer.nin > SEQUENTIAL_MAX)
+            # A worker thread reads and computes the next chunk while JSON is written
+            # (nncalc.pipeline.Ahead), unless it would read standard input. CSV holds a
+            # few numbers a row, written in no time: there the worker gained nothing
+            # and held one more chunk (benchmarks/streams.py).
+            threaded = fmt == "json" and "-" not in files
         if fmt == "csv":
             from nncalc.engine import predict
-            from nncalc.render.data import csv_header, csv_rows
+            from nncalc.render.data import csv_bytes, csv_header
 
-            _stream(chunks, lambda x, first: csv_rows(predict(net, x, first)), "" if no_header else csv_header(net))
+            with leave_a_core(net.nout, flops):
+                header = "" if no_header else csv_header(net)
+                _stream(chunks, lambda x, first: [predict(net, x, first)], csv_bytes, header, threaded)
         elif fmt == "json" and outputs_only:
             from nncalc.engine import predict
-            from nncalc.render.data import outputs_only_lines
+            from nncalc.render.data import outputs_only_bytes
 
-            _stream(chunks, lambda x, first: outputs_only_lines(x, predict(net, x, first)))
+            with leave_a_core(net.nin + net.nout, flops):
+                _stream(chunks, lambda x, first: [x, predict(net, x, first)], outputs_only_bytes, "", threaded)
         elif fmt == "json":
             from nncalc.engine import forward as run
-            from nncalc.render.data import trace_lines
+            from nncalc.render.data import trace_arrays, trace_bytes
 
-            _stream(chunks, lambda x, first: trace_lines(net, run(net, x, first)))
+            with leave_a_core(net.nin + sum(2 * layer.nout for layer in net.layers) + net.nout, flops):
+                _stream(chunks, lambda x, first: trace_arrays(run(net, x, first)), trace_bytes(net), "", threaded)
         else:
             from nncalc.engine import forward as run
 
@@ -137,30 +152,97 @@ def forward(
                 write_document(forward_doc(net, trace, precision, all_units, total, brief=brief), fmt)
 
 
-def _stream(chunks: Iterator[np.ndarray], render: Callable[[np.ndarray, int], str], header: str = "") -> None:
+# Rows are formatted about this many numbers at a time: the text of a chunk never exists
+# whole, and no single call holds Python's lock for long (the worker computing the next
+# chunk needs it between its NumPy calls).
+TEXT_VALUES = 1 << 16
+
+Arrays = List["np.ndarray"]
+
+
+def _stream(
+    chunks: Iterator[np.ndarray],
+    compute: Callable[[np.ndarray, int], Arrays],
+    render: Callable[[Arrays, str, str], bytes | bytearray],
+    header: str = "",
+    threaded: bool = True,
+) -> None:
     """Write each chunk as soon as it is computed, so memory stays flat.
+
+    ``compute(x, first)`` gives the arrays written of a chunk ``x`` whose first input is
+    number ``first``, one row per input; ``render(arrays, encoding, errors)`` their text.
+    The next chunk is read and computed in a worker thread while this one is formatted
+    and written (nncalc.pipeline), in order, holding at most two chunks; one after the
+    other where ``threaded`` is false (standard input is read only by the main thread).
 
     The header goes out with the first rows, so input that is bad from its first row
     leaves stdout empty.
     """
-    write = sys.stdout.write
-    pending = header
-    done = 0
-    for x in chunks:
+    from nncalc.pipeline import Ahead
+
+    write, encoding, errors = _output()
+    pending = header.encode(encoding, errors)
+
+    def put(arrays: Arrays) -> None:
+        nonlocal pending
+        n = len(arrays[0])
+        step = max(1, TEXT_VALUES // sum(a.shape[1] for a in arrays))
+        for i in range(0, n, step):
+            text = render([a[i : i + step] for a in arrays], encoding, errors)
+            if pending:
+                write(pending)
+                pending = b""
+            write(text)
+
+    def numbered() -> Iterator[tuple[int, np.ndarray]]:
+        first = 1
         try:
-            text = render(x, done + 1)
-        except ComputeError as e:
-            # The inputs before the one that overflowed are valid: their outputs go out
-            # before the error, as they do before a bad row of a file.
-            good = getattr(e, "input", done + 1) - (done + 1)
-            if good > 0:
-                write(pending + render(x[:good], done + 1))
-            raise
-        write(pending + text)
-        pending = ""
-        done += len(x)
+            for x in chunks:
+                yield first, x
+                first += len(x)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+
+    with Ahead(numbered(), lambda item: compute(item[1], item[0]), threaded) as results:
+        for item, arrays, error in results:
+            if error is not None:
+                # The inputs before the one that overflowed are valid: their outputs go
+                # out before the error, as they do before a bad row of a file.
+                first, x = item
+                good = getattr(error, "input", first) - first if isinstance(error, ComputeError) else 0
+                if good > 0:
+                    put(compute(x[:good], first))
+                raise error
+            del item  # its inputs: only the arrays are written
+            put(arrays)
+            del arrays
     if pending:
         write(pending)
+
+
+def _output() -> tuple[Callable[[bytes | bytearray], object], str, str]:
+    """How streamed text reaches stdout: a function writing bytes, and the encoding and
+    error handling to make them with (stdout's own, so the bytes are what writing the
+    text would give). Bytes go straight to the binary stream below sys.stdout where its
+    encoding keeps ASCII as it is and no newline is translated; else as text.
+    """
+    import os
+
+    out = sys.stdout
+    binary = getattr(out, "buffer", None)
+    encoding = getattr(out, "encoding", None) or "utf-8"
+    errors = getattr(out, "errors", None) or "strict"
+    ascii = bytes(range(128))
+    try:
+        keeps_ascii = ascii.decode("ascii").encode(encoding, errors) == ascii
+    except (LookupError, UnicodeError):
+        keeps_ascii = False
+    if binary is not None and keeps_ascii and os.linesep == "\n":
+        out.flush()
+        return binary.write, encoding, errors
+    return (lambda text: out.write(bytes(text).decode("utf-8"))), "utf-8", "strict"
 
 
 def _load_exact(spec: str, allow_outside: bool) -> Network:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -239,9 +239,18 @@ def csv_rows(values: np.ndarray) -> str:
     >>> csv_rows(np.array([[0.28, -1.0], [1e-20, 3.0]]))
     '0.28,-1.0\\n1e-20,3.0\\n'
     """
+    return csv_bytes([values]).decode("ascii")
+
+
+def csv_bytes(arrays: Sequence[np.ndarray], encoding: str = "ascii", errors: str = "strict") -> bytes | bytearray:
+    """:func:`csv_rows` of ``arrays[0]`` as ASCII bytes, in the form the streams write:
+    ``arrays`` and ``encoding`` as :func:`outputs_only_bytes` takes them (digits and
+    commas are the same bytes in every encoding a stream writes bytes in).
+    """
+    (values,) = arrays
     if len(values) == 0:
-        return ""
-    return _numbers_by_row(values, [values.shape[1] - 1], [10]).decode("ascii")
+        return b""
+    return _numbers_by_row(values, [values.shape[1] - 1], [10])
 
 
 # Bytes that mark where a piece of text goes among the numbers: control characters, which
@@ -256,14 +265,18 @@ def _lines(pieces: Sequence[str], arrays: Sequence[np.ndarray]) -> str:
     >>> _lines(["<", "|", ">\\n"], [np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[5.0], [6.0]])])
     '<1.0, 2.0|5.0>\\n<3.0, 4.0|6.0>\\n'
     """
+    return bytes(_line_bytes([p.encode("utf-8") for p in pieces], arrays)).decode("utf-8")
+
+
+def _line_bytes(glue: Sequence[bytes], arrays: Sequence[np.ndarray]) -> bytes | bytearray:
+    """:func:`_lines` with its pieces already encoded, as bytes."""
     n = len(arrays[0])
     if n == 0:
-        return ""
+        return b""
     blocks = [np.asarray(a, dtype=np.float64).reshape(n, -1) for a in arrays]
     widths = [b.shape[1] for b in blocks]
-    glue = [p.encode("utf-8") for p in pieces]
     # What follows each array's part of a row; after the last, the next row's start.
-    after = glue[1:-1] + [glue[-1] + glue[0]]
+    after = list(glue[1:-1]) + [glue[-1] + glue[0]]
     distinct = list(dict.fromkeys(after))
     if len(distinct) <= len(_MARKS) and sum(widths) < 64 * len(widths):
         # Short parts: all the numbers in one text, where each distinct piece gets a
@@ -276,27 +289,57 @@ def _lines(pieces: Sequence[str], arrays: Sequence[np.ndarray]) -> str:
         for g, j in code.items():
             text = text.replace(bytes([j]), g)
         del text[len(text) - len(glue[0]) :]  # the start of a row after the last
-        return (text if head else glue[0] + text).decode("utf-8")
+        return text if head else glue[0] + text
     # Long parts, or more kinds of pieces than control bytes: each array's rows apart,
     # joined with the pieces between them.
     m = len(blocks)
-    out: list[bytes] = [b""] * (2 * n * m + 1)
+    out: list[Any] = [b""] * (2 * n * m + 1)
     for j, block in enumerate(blocks):
         out[2 * j + 1 :: 2 * m] = _row_texts(block)
     out[0::2] = [glue[0], *(after * n)[:-1], glue[-1]]
-    return b"".join(out).decode("utf-8")
+    return b"".join(out)
 
 
-def _row_texts(values: np.ndarray) -> list[bytes]:
-    """The numbers of each row of a 2-D array, separated by ``", "``."""
+def _row_texts(values: np.ndarray) -> list[Any]:
+    """The numbers of each row of a 2-D array, separated by ``", "`` (bytes, or views of
+    one bytes object)."""
     values = _finite(values)
     orjson = _orjson()
     if orjson is None:
         return [", ".join(map(repr, row)).encode("ascii") for row in values.tolist()]
-    rows = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY).replace(b",", b", ").split(b"], [")
-    rows[0] = rows[0][2:]  # the outer list's brackets (one row may hold both)
-    rows[-1] = rows[-1][:-2]
+    # [[1.0, 2.0], [3.0, 4.0]]: every row ends at the first "]" after its start (no
+    # number holds one), and the next row starts 4 bytes later.
+    text = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY).replace(b",", b", ")
+    view, find = memoryview(text), text.find
+    rows = []
+    start = 2
+    for _ in range(len(values)):
+        end = find(b"]", start)
+        rows.append(view[start:end])
+        start = end + 4
     return rows
+
+
+def trace_pieces(net: Network) -> list[str]:
+    """The text around the numbers of a :func:`trace_lines` record, between
+    :func:`trace_arrays`."""
+    pieces = ['{"input": [']
+    for k, layer in enumerate(net.layers):
+        head = dumps({"name": layer.name, **_activation(layer)})[:-1]
+        pieces.append(("], \"layers\": [" if k == 0 else "]}, ") + head + ', "z": [')
+        pieces.append('], "a": [')
+    pieces.append(']}], "output": [')
+    pieces.append("]}\n")
+    return pieces
+
+
+def trace_arrays(trace: Trace) -> list[np.ndarray]:
+    """The arrays of a :func:`trace_lines` record, in order: x, every z and a, the output."""
+    arrays = [trace.x]
+    for lt in trace.layers:
+        arrays += [lt.z, lt.a]
+    arrays.append(trace.output)
+    return arrays
 
 
 def trace_lines(net: Network, trace: Trace) -> str:
@@ -304,17 +347,21 @@ def trace_lines(net: Network, trace: Trace) -> str:
     "z", "a"}], "output"}`` (the README's public keys), laid out as ``dumps`` lays out
     each record (numbers in the form described above), written a block at a time.
     """
-    pieces = ['{"input": [']
-    arrays = [trace.x]
-    for k, (layer, lt) in enumerate(zip(net.layers, trace.layers)):
-        head = dumps({"name": layer.name, **_activation(layer)})[:-1]
-        pieces.append(("], \"layers\": [" if k == 0 else "]}, ") + head + ', "z": [')
-        pieces.append('], "a": [')
-        arrays += [lt.z, lt.a]
-    pieces.append(']}], "output": [')
-    arrays.append(trace.output)
-    pieces.append("]}\n")
-    return _lines(pieces, arrays)
+    return _lines(trace_pieces(net), trace_arrays(trace))
+
+
+def trace_bytes(net: Network) -> Callable[[Sequence[np.ndarray], str, str], bytes | bytearray]:
+    """:func:`trace_lines` as bytes, for a stream: a function of :func:`trace_arrays`
+    (or the same rows of each) and the stream's encoding and errors."""
+    pieces = trace_pieces(net)
+
+    def write(arrays: Sequence[np.ndarray], encoding: str = "utf-8", errors: str = "strict") -> bytes | bytearray:
+        return _line_bytes([p.encode(encoding, errors) for p in pieces], arrays)
+
+    return write
+
+
+_OUTPUTS_ONLY = ['{"input": [', '], "output": [', "]}\n"]
 
 
 def outputs_only_lines(x: np.ndarray, y: np.ndarray) -> str:
@@ -323,4 +370,10 @@ def outputs_only_lines(x: np.ndarray, y: np.ndarray) -> str:
     >>> outputs_only_lines(np.array([[1.0, 2.0]]), np.array([[0.28]]))
     '{"input": [1.0, 2.0], "output": [0.28]}\\n'
     """
-    return _lines(['{"input": [', '], "output": [', "]}\n"], [x, y])
+    return _lines(_OUTPUTS_ONLY, [x, y])
+
+
+def outputs_only_bytes(arrays: Sequence[np.ndarray], encoding: str = "utf-8", errors: str = "strict") -> bytes | bytearray:
+    """:func:`outputs_only_lines` of ``arrays = [x, y]`` as bytes, for a stream whose
+    text is in ``encoding`` (the keys and brackets are ASCII)."""
+    return _line_bytes([p.encode(encoding, errors) for p in _OUTPUTS_ONLY], arrays)

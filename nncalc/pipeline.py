@@ -1,0 +1,207 @@
+"""Work on the next item of a stream while the current one is used: a worker thread,
+one item ahead.
+
+Streamed output spends its time in two kinds of work: matrix products, during which
+NumPy releases Python's lock (the GIL), and formatting numbers as text, which holds it.
+Done in turn, their times add up; here the next chunk is read and computed in a worker
+thread while the caller formats and writes the current one, so that the two overlap on
+two cores.
+
+The worker waits until the caller has taken each result before it starts the next: at
+most two items are alive at once (the one being used, the one being computed), so
+memory stays as flat as it was without the worker. Results come out in order; an
+exception raised by the source or by the work comes out where it happened in that
+order, after every result before it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from contextlib import contextmanager
+from typing import Callable, Generic, Iterable, Iterator, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# While a worker runs, a thread waiting for the GIL asks for it after this many seconds
+# (Python's default is 5 ms). The worker needs the GIL for a moment between its NumPy
+# calls, while the caller holds it for long stretches formatting text; at 5 ms the worker
+# waited for it more than it computed (benchmarks/streams.py: --json --outputs-only of a
+# wide network took 4.7 s at 5 ms, 4.3 s at 0.5 ms, no better below).
+SWITCH_INTERVAL = 0.0005
+
+
+class _Slot:
+    """One place to hand over a value: ``put`` waits until the value was taken (or the
+    slot was closed), ``take`` until there is a value."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._value: object = None
+        self._full = False
+        self._closed = False
+
+    def put(self, value: object) -> bool:
+        """Hand ``value`` over and wait until it is taken; False if the slot was closed."""
+        with self._cond:
+            if self._closed:
+                return False
+            self._value, self._full = value, True
+            self._cond.notify_all()
+            while self._full and not self._closed:
+                self._cond.wait()
+            return not self._closed
+
+    def take(self) -> object:
+        with self._cond:
+            while not self._full:
+                self._cond.wait()
+            value, self._value, self._full = self._value, None, False
+            self._cond.notify_all()
+            return value
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._value, self._full = None, False
+            self._cond.notify_all()
+
+
+class Ahead(Generic[T, R]):
+    """``work(item)`` for every item of ``items``, computed in a worker thread one item
+    ahead of the caller; iterate (inside ``with``) to get ``(item, result, error)``
+    triples in order.
+
+    ``error`` is the exception ``work(item)`` raised (``result`` is then None), and it is
+    the last triple. An exception of ``items`` itself is raised by the iteration, after
+    every item before it came out. Nothing here keeps a triple once it was handed out.
+
+    The worker reads ``items`` too. Leaving the ``with`` block stops it at its next step;
+    it is waited for only if it finished. With ``threaded=False`` everything happens in
+    the caller's thread, one item at a time: for a source that may block for good (a
+    terminal, a pipe), as a thread blocked reading standard input keeps its lock when the
+    interpreter exits, and Python then aborts.
+
+    >>> with Ahead(iter([1, 2, 3]), lambda x: 10 * x) as results:
+    ...     [r for _, r, _ in results]
+    [10, 20, 30]
+    >>> with Ahead(iter([1, 0, 2]), lambda x: 1 / x) as results:
+    ...     [(x, r, type(e).__name__) for x, r, e in results]
+    [(1, 1.0, 'NoneType'), (0, None, 'ZeroDivisionError')]
+    """
+
+    def __init__(self, items: Iterable[T], work: Callable[[T], R], threaded: bool = True) -> None:
+        self._items = iter(items)
+        self._work = work
+        self._slot = _Slot()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="nncalc-ahead", daemon=True) if threaded else None
+        self._done = False  # nothing more comes out
+        self._finished = False  # the worker handed over its end
+
+    def __enter__(self) -> Ahead[T, R]:
+        if self._thread is not None:
+            self._interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._interval, SWITCH_INTERVAL))
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._slot.close()
+        if self._thread is not None:
+            sys.setswitchinterval(self._interval)
+            if self._finished:
+                self._thread.join()
+        else:
+            self._close()
+
+    def __iter__(self) -> Ahead[T, R]:
+        return self
+
+    def __next__(self) -> tuple[T, R | None, BaseException | None]:
+        if self._done:
+            raise StopIteration
+        kind, item, value = self._slot.take() if self._thread is not None else self._step()
+        if kind == "value":
+            return item, value, None
+        self._done = True
+        if kind == "error":
+            return item, None, value
+        if kind == "raised":
+            raise value
+        self._finished = True
+        raise StopIteration
+
+    def _step(self) -> tuple[str, object, object]:
+        """The next item and its result: ``(kind, item, result or exception)``."""
+        try:
+            item = next(self._items)
+        except StopIteration:
+            return "end", None, None
+        except BaseException as e:  # raised by the caller, in order
+            return "raised", None, e
+        try:
+            return "value", item, self._work(item)
+        except BaseException as e:  # handed to the caller with its item
+            return "error", item, e
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                step = self._step()
+                if not self._slot.put(step) or step[0] != "value":
+                    return
+                del step  # the caller has it: this thread keeps nothing of it
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        close = getattr(self._items, "close", None)
+        if close is not None:
+            close()
+
+
+# What writing a number as text and a floating-point operation of a matrix product cost,
+# about, on one core: ~45 ns a number (orjson's shortest digits, then the JSON layout),
+# ~30 GFLOP/s (benchmarks/streams.py).
+TEXT_SECONDS = 45e-9
+FLOP_SECONDS = 1 / 30e9
+
+
+@contextmanager
+def leave_a_core(numbers_per_row: int, flops_per_row: float) -> Iterator[None]:
+    """While the block runs, BLAS uses one core less than it may (never fewer than one
+    thread), if writing a row's ``numbers_per_row`` numbers as text takes at least half
+    as long as its ``flops_per_row`` of matrix products on one core.
+
+    Then the caller's thread is busy writing text most of the time, and BLAS threads on
+    every core only contend with it (each waits for the others, spinning, at every
+    product): on two cores, one BLAS thread beside the writer is faster than two. Where
+    the products dominate (``--csv``, a small output of a large network), they keep every
+    core. Uses threadpoolctl where it is installed; else BLAS is left as it is.
+
+    The number of BLAS threads can change the last bits of a wide layer's sums (BLAS
+    splits its work differently), as it does from one machine to another.
+    """
+    if numbers_per_row * TEXT_SECONDS < 0.5 * flops_per_row * FLOP_SECONDS:
+        yield
+        return
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - optional
+        yield
+        return
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    blas = ThreadpoolController().select(user_api="blas")
+    now = min((lib.num_threads for lib in blas.lib_controllers), default=1)
+    if now <= 1 or cores - 1 >= now:
+        yield
+        return
+    with blas.limit(limits=max(1, cores - 1)):
+        yield
