@@ -181,7 +181,7 @@ def leave_a_core(numbers_per_row: int, flops_per_row: float) -> Iterator[None]:
     every core only contend with it (each waits for the others, spinning, at every
     product): on two cores, one BLAS thread beside the writer is faster than two. Where
     the products dominate (``--csv``, a small output of a large network), they keep every
-    core. Uses threadpoolctl where it is installed; else BLAS is left as it is.
+    core. threadpoolctl finds and sets the BLAS library's threads.
 
     The number of BLAS threads can change the last bits of a wide layer's sums (BLAS
     splits its work differently), as it does from one machine to another.
@@ -189,11 +189,8 @@ def leave_a_core(numbers_per_row: int, flops_per_row: float) -> Iterator[None]:
     if numbers_per_row * TEXT_SECONDS < 0.5 * flops_per_row * FLOP_SECONDS:
         yield
         return
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - optional
-        yield
-        return
+    from threadpoolctl import ThreadpoolController
+
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
