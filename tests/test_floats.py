@@ -37,9 +37,11 @@ def _values() -> list[float]:
 VALUES = _values()
 
 
+@pytest.mark.parametrize("few", [0, 10**9])  # mended by the regular expressions, or one by one
 @pytest.mark.parametrize("small", [0, floats.SMALL])
-def test_joined_numbers_are_reprs(monkeypatch, small):
+def test_joined_numbers_are_reprs(monkeypatch, small, few):
     monkeypatch.setattr(floats, "SMALL", small)  # 0: every block through orjson
+    monkeypatch.setattr(floats, "_FEW", few)
     for start in range(0, len(VALUES), 10_000):
         chunk = VALUES[start : start + 10_000]
         assert floats.joined(np.array(chunk)).decode().split(",") == [repr(v) for v in chunk]

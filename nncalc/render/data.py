@@ -3,9 +3,10 @@
 Single records are plain dicts of Python floats, dumped by ``json.dumps``; streamed
 batches (:func:`csv_rows`, :func:`trace_lines`, :func:`outputs_only_lines`) are written a
 block of rows at a time, laid out as ``json.dumps`` lays them out. Every float keeps full
-precision: the shortest text that reads back to it (the digits of Python's repr; the
-form of a streamed number may differ, see below). NaN and infinities never reach here
-(the engine refuses them), and both paths refuse them if they did.
+precision, written as ``repr`` writes it (the shortest text that reads back to it), on
+both paths: streams format with orjson and :mod:`nncalc.render.floats` puts its text in
+``repr``'s form. NaN and infinities never reach here (the engine refuses them), and both
+paths refuse them if they did.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from nncalc.network import Layer, Network
+from nncalc.render import floats
 from nncalc.render.escape import charset, encodes, stream_encoding
 from nncalc.render.numbers import not_finite
 
@@ -159,25 +161,11 @@ def activations_record(
 # ------------------------------------------------------------------- streamed batches
 #
 # A block of rows is formatted in one call: orjson writes a whole float64 array at C speed,
-# each number as the shortest text that reads back to the same float (as Python's repr
-# does), and the text is cut into lines with no Python work per number. Where orjson is
-# not installed, Python's repr writes the same values (benchmarks/end_to_end.py and
-# benchmarks/streams.py measure the whole path).
-#
-# orjson writes the same digits as repr; only the form of some numbers differs from
-# json.dumps: exponents have no "+" and no leading zero (1e16, 1e-7, where repr writes
-# 1e+16, 1e-07), and numbers from 1e-5 up to 1e-4 are written without one (0.00001,
-# 0.000025, where repr writes 1e-05, 2.5e-05). Both are valid JSON and CSV, and every
-# value reads back exactly.
-
-
-def _orjson() -> Any:
-    """The orjson module, or None where it is not installed."""
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover - orjson is a dependency
-        return None
-    return orjson
+# each number as the shortest text that reads back to the same float, and the text is cut
+# into lines with no Python work per number. orjson writes the digits repr writes, in a
+# form of its own (1e16, 1e-7, 0.00001); nncalc.render.floats puts them in repr's form
+# (1e+16, 1e-07, 1e-05), so a stream is written as json.dumps would write it
+# (benchmarks/end_to_end.py and benchmarks/streams.py measure the whole path).
 
 
 def _finite(values: np.ndarray) -> np.ndarray:
@@ -191,11 +179,7 @@ def _finite(values: np.ndarray) -> np.ndarray:
 
 def _numbers(values: np.ndarray) -> bytes:
     """Every number of ``values`` in C order, separated by commas: ``1.0,0.28``."""
-    flat = _finite(values).reshape(-1)
-    orjson = _orjson()
-    if orjson is None:
-        return ",".join(map(repr, flat.tolist())).encode("ascii")
-    return orjson.dumps(flat, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
+    return floats.joined(_finite(values))
 
 
 def _numbers_by_row(
@@ -303,21 +287,7 @@ def _line_bytes(glue: Sequence[bytes], arrays: Sequence[np.ndarray]) -> bytes | 
 def _row_texts(values: np.ndarray) -> list[Any]:
     """The numbers of each row of a 2-D array, separated by ``", "`` (bytes, or views of
     one bytes object)."""
-    values = _finite(values)
-    orjson = _orjson()
-    if orjson is None:
-        return [", ".join(map(repr, row)).encode("ascii") for row in values.tolist()]
-    # [[1.0, 2.0], [3.0, 4.0]]: every row ends at the first "]" after its start (no
-    # number holds one), and the next row starts 4 bytes later.
-    text = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY).replace(b",", b", ")
-    view, find = memoryview(text), text.find
-    rows = []
-    start = 2
-    for _ in range(len(values)):
-        end = find(b"]", start)
-        rows.append(view[start:end])
-        start = end + 4
-    return rows
+    return floats.rows(_finite(values))
 
 
 def trace_pieces(net: Network) -> list[str]:
