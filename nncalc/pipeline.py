@@ -186,8 +186,8 @@ def leave_a_core(numbers_per_row: int, flops_per_row: float) -> Iterator[None]:
     The number of BLAS threads can change the last bits of a wide layer's sums (BLAS
     splits its work differently), as it does from one machine to another.
     """
-    if numbers_per_row * TEXT_SECONDS < 0.5 * flops_per_row * FLOP_SECONDS:
-        yield
+    if not flops_per_row or numbers_per_row * TEXT_SECONDS < 0.5 * flops_per_row * FLOP_SECONDS:
+        yield  # no BLAS at all (small layers are summed term by term), or BLAS dominates
         return
     from threadpoolctl import ThreadpoolController
 
