@@ -112,10 +112,12 @@ def forward(
             # The products BLAS computes per input, against the numbers written of it.
             flops = 2.0 * sum(layer.nin * layer.nout for layer in net.layers if layer.nin > SEQUENTIAL_MAX)
             # A worker thread reads and computes the next chunk while JSON is written
-            # (nncalc.pipeline.Ahead), unless it would read standard input. CSV holds a
-            # few numbers a row, written in no time: there the worker gained nothing
-            # and held one more chunk (benchmarks/streams.py).
-            threaded = fmt == "json" and "-" not in files
+            # (nncalc.pipeline.Ahead), when it reads files other than standard input
+            # (inputs given on the command line or in the spec are few, and a thread
+            # takes milliseconds to start). CSV holds a few numbers a row, written in
+            # no time: there the worker gained nothing and held one more chunk
+            # (benchmarks/streams.py).
+            threaded = fmt == "json" and bool(files) and "-" not in files
         if fmt == "csv":
             from nncalc.engine import predict
             from nncalc.render.data import csv_bytes, csv_header
