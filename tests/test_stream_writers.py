@@ -123,3 +123,22 @@ def test_trace_lines_of_shallow_and_very_deep_networks(depth):
 def test_lines_with_a_comma_in_the_first_piece():
     got = data._lines(["(a, b) ", " | ", "\n"], [np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.5], [-0.0]])])
     assert got == "(a, b) 1.0, 2.0 | 0.5\n(a, b) 3.0, 4.0 | -0.0\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1", "ascii"])
+def test_layer_heads_are_json_dumps_text(monkeypatch, encoding):
+    """Each layer's name and activation in a streamed record: json.dumps' text, escapes
+    and all, for names people and files give (quotes, backslashes, controls, ħ, 中, emoji)."""
+    import io
+    import sys
+
+    from nncalc.activations import get
+    from nncalc.network import Layer
+
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO(), encoding=encoding))
+    names = ['plain', 'say "hi"', "back\\slash", "tab\there", "nul\x00bell\x07", "ħé", "中文", "🙂", "\u2028", "\x7f"]
+    for name in names:
+        for act in (get("relu"), get("leaky_relu", alpha=0.25), get("hard_tanh", min_val=-2.0, max_val=1e-05)):
+            layer = Layer(name, np.eye(1), np.zeros(1), act)
+            record = {"name": name, "activation": act.name, **({"params": act.kwargs} if act.params else {})}
+            assert data._layer_head(layer) == data.dumps(record)[:-1]

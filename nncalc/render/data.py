@@ -11,7 +11,6 @@ paths refuse them if they did.
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -32,10 +31,39 @@ def dumps(record: Any) -> str:
     """One JSON document: UTF-8 text as written, or ``\\u`` escapes where standard output
     cannot encode it (a C locale, ``PYTHONIOENCODING=latin-1``): the same JSON either way.
     """
+    import json
+
     text = json.dumps(record, allow_nan=False, ensure_ascii=False)
     if text.isascii() or encodes(stream_encoding(sys.stdout), text):
         return text
     return json.dumps(record, allow_nan=False)
+
+
+def _layer_head(layer: Layer) -> str:
+    """``{"name": …, "activation": …`` and ``"params"`` if any, as :func:`dumps` writes
+    that record (less its closing brace), with the C string encoder the json module
+    itself uses: a stream of small records does not load the json module.
+
+    >>> from nncalc.activations import get
+    >>> _layer_head(Layer('say "hi"', np.eye(1), np.zeros(1), get("leaky_relu")))
+    '{"name": "say \\\\"hi\\\\"", "activation": "leaky_relu", "params": {"alpha": 0.01}'
+    """
+    try:
+        from _json import encode_basestring, encode_basestring_ascii
+    except ImportError:  # pragma: no cover - a Python without the C accelerator
+        return dumps({"name": layer.name, **_activation(layer)})[:-1]
+
+    def head(string: Any) -> str:
+        act = layer.activation
+        text = f'{{"name": {string(layer.name)}, "activation": {string(act.name)}'
+        if act.params:  # floats (the registry binds every parameter as one)
+            text += ', "params": {' + ", ".join(f"{string(k)}: {v!r}" for k, v in act.params) + "}"
+        return text
+
+    text = head(encode_basestring)
+    if text.isascii() or encodes(stream_encoding(sys.stdout), text):
+        return text
+    return head(encode_basestring_ascii)
 
 
 def _activation(layer: Layer) -> dict[str, Any]:
@@ -295,7 +323,7 @@ def trace_pieces(net: Network) -> list[str]:
     :func:`trace_arrays`."""
     pieces = ['{"input": [']
     for k, layer in enumerate(net.layers):
-        head = dumps({"name": layer.name, **_activation(layer)})[:-1]
+        head = _layer_head(layer)
         pieces.append(("], \"layers\": [" if k == 0 else "]}, ") + head + ', "z": [')
         pieces.append('], "a": [')
     pieces.append(']}], "output": [')
