@@ -271,7 +271,7 @@ def _ordered_bounds(min_val: float, max_val: float) -> str | None:
     return f"min_val ({min_val:g}) must be less than max_val ({max_val:g})" if min_val >= max_val else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # entries are compared by identity: they hold functions
 class ActivationDef:
     """One registry entry.
 

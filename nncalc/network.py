@@ -9,7 +9,6 @@ the seed writes it, one row per unit (out x in).
 from __future__ import annotations
 
 import sys
-import unicodedata
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
@@ -217,6 +216,10 @@ def check_name(name: Any, what: str, source: str, field: tuple[Any, ...]) -> str
     """A name as a person reads it: non-empty text without control characters."""
     if not isinstance(name, str) or not name.strip():
         raise _fail(f"{what} must be non-empty text, got {name!r}", source, field)
+    if name.isascii() and name.isprintable():
+        return name  # (the test below, for the common case, without loading unicodedata)
+    import unicodedata
+
     bad = next((c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")), None)
     if bad is not None:
         raise _fail(

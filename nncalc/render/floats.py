@@ -16,6 +16,7 @@ which loads ``zoneinfo``, costs more than formatting a few hundred numbers).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -23,16 +24,26 @@ import numpy as np
 # Below this many numbers, repr is quicker than importing orjson.
 SMALL = 512
 
-# orjson's ``1e16`` / ``1e-7`` → ``1e+16`` / ``1e-07``: a sign always, two digits at least.
-_EXP_NO_SIGN = re.compile(rb"e(?=[0-9])")
-_EXP_ONE_DIGIT = re.compile(rb"e([+-])([0-9])(?![0-9])")
-# orjson writes 1e-5 <= |x| < 1e-4 as 0.0000ddd; repr as d.dde-05. The lookbehind keeps
-# it to whole numbers (not the end of 10.00001).
-_FIFTH_DECIMAL_MANY = re.compile(rb"(?<![0-9.])(-?)0\.0000([1-9])([0-9]+)")
-_FIFTH_DECIMAL_ONE = re.compile(rb"(?<![0-9.])(-?)0\.0000([1-9])(?![0-9])")
-# One number's exponent, or its 0.0000 digits, matched where a search found it.
-_EXPONENT = re.compile(rb"e([+-]?)([0-9]+)")
-_FIFTH_DECIMAL = re.compile(rb"0\.0000([1-9])([0-9]*)")
+# Regular expressions, compiled when a large block first needs them (not at start-up):
+# orjson's ``1e16`` / ``1e-7`` → ``1e+16`` / ``1e-07``: a sign always, two digits at least;
+# orjson writes 1e-5 <= |x| < 1e-4 as 0.0000ddd, repr as d.dde-05 (the lookbehind keeps
+# it to whole numbers, not the end of 10.00001); and, matched where a search found it,
+# one number's exponent or its 0.0000 digits.
+_PATTERNS = {
+    "exp_no_sign": rb"e(?=[0-9])",
+    "exp_one_digit": rb"e([+-])([0-9])(?![0-9])",
+    "fifth_decimal_many": rb"(?<![0-9.])(-?)0\.0000([1-9])([0-9]+)",
+    "fifth_decimal_one": rb"(?<![0-9.])(-?)0\.0000([1-9])(?![0-9])",
+    "exponent": rb"e([+-]?)([0-9]+)",
+    "fifth_decimal": rb"0\.0000([1-9])([0-9]*)",
+}
+
+
+@lru_cache(maxsize=None)
+def _re(name: str) -> re.Pattern[bytes]:
+    return re.compile(_PATTERNS[name])
+
+
 _DIGIT_OR_POINT = b"0123456789."
 
 # Most numbers need no change: where few do, each is found by a bytes search (as fast as
@@ -49,14 +60,14 @@ def as_repr(text: bytes) -> bytes:
     """
     exponents = text.count(b"e")
     if exponents > _FEW:
-        text = _EXP_NO_SIGN.sub(b"e+", text)
-        text = _EXP_ONE_DIGIT.sub(rb"e\g<1>0\g<2>", text)
+        text = _re("exp_no_sign").sub(b"e+", text)
+        text = _re("exp_one_digit").sub(rb"e\g<1>0\g<2>", text)
     elif exponents:
         text = _mend(text, b"e", _exponent)
     fifths = text.count(b"0.0000")
     if fifths > _FEW:
-        text = _FIFTH_DECIMAL_MANY.sub(rb"\g<1>\g<2>.\g<3>e-05", text)
-        text = _FIFTH_DECIMAL_ONE.sub(rb"\g<1>\g<2>e-05", text)
+        text = _re("fifth_decimal_many").sub(rb"\g<1>\g<2>.\g<3>e-05", text)
+        text = _re("fifth_decimal_one").sub(rb"\g<1>\g<2>e-05", text)
     elif fifths:
         text = _mend(text, b"0.0000", _fifth_decimal)
     return text
@@ -79,7 +90,7 @@ def _mend(text: bytes, mark: bytes, fix) -> bytes:  # type: ignore[no-untyped-de
 
 
 def _exponent(text: bytes, i: int) -> tuple[int, int, bytes] | None:
-    m = _EXPONENT.match(text, i)
+    m = _re("exponent").match(text, i)
     if m is None:
         return None
     sign, digits = m.group(1) or b"+", m.group(2)
@@ -89,7 +100,7 @@ def _exponent(text: bytes, i: int) -> tuple[int, int, bytes] | None:
 def _fifth_decimal(text: bytes, i: int) -> tuple[int, int, bytes] | None:
     if i and text[i - 1] in _DIGIT_OR_POINT:
         return None  # the end of a larger number (10.00001)
-    m = _FIFTH_DECIMAL.match(text, i)
+    m = _re("fifth_decimal").match(text, i)
     if m is None:
         return None
     first, rest = m.group(1), m.group(2)
