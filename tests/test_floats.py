@@ -37,13 +37,25 @@ def _values() -> list[float]:
 VALUES = _values()
 
 
-@pytest.mark.parametrize("few", [0, 10**9])  # mended by the regular expressions, or one by one
+def _sparse() -> list[float]:
+    """Plain decimals with, here and there, one that orjson writes in another form."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=20_000)
+    odd = [v for v in VALUES if v != 0 and (abs(v) < 1e-4 or abs(v) >= 1e16)]
+    at = rng.choice(len(x), size=300, replace=False)
+    x[at] = rng.choice(odd, size=300)
+    x[:3] = [1.5e-05, 2e-07, 1e16]  # the first numbers too
+    x[-1] = -3e-05  # and the last
+    return x.tolist()
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse"])  # rewritten by patterns, or one by one
 @pytest.mark.parametrize("small", [0, floats.SMALL])
-def test_joined_numbers_are_reprs(monkeypatch, small, few):
+def test_joined_numbers_are_reprs(monkeypatch, small, kind):
     monkeypatch.setattr(floats, "SMALL", small)  # 0: every block through orjson
-    monkeypatch.setattr(floats, "_FEW", few)
-    for start in range(0, len(VALUES), 10_000):
-        chunk = VALUES[start : start + 10_000]
+    values = VALUES if kind == "dense" else _sparse()
+    for start in range(0, len(values), 10_000):
+        chunk = values[start : start + 10_000]
         assert floats.joined(np.array(chunk)).decode().split(",") == [repr(v) for v in chunk]
 
 
@@ -52,16 +64,18 @@ def test_small_blocks_do_not_need_orjson(monkeypatch):
     assert floats.joined(np.array([0.28, 1e-5])) == b"0.28,1e-05"
 
 
+@pytest.mark.parametrize("kind", ["dense", "sparse"])
 @pytest.mark.parametrize("small", [0, floats.SMALL])
-def test_rows_are_json_dumps_lists(monkeypatch, small):
+def test_rows_are_json_dumps_lists(monkeypatch, small, kind):
     import json
 
     monkeypatch.setattr(floats, "SMALL", small)
-    block = np.array(VALUES[: 6 * 4000]).reshape(4000, 6)
+    values = VALUES if kind == "dense" else _sparse()
+    block = np.array(values[: 5 * 4000]).reshape(4000, 5)
     got = floats.rows(block)
-    assert [b"[" + r + b"]" for r in got] == [json.dumps(row).encode() for row in block.tolist()]
+    assert [b"[" + bytes(r) + b"]" for r in got] == [json.dumps(row).encode() for row in block.tolist()]
     one = floats.rows(block[:1])
-    assert one == [json.dumps(block[0].tolist())[1:-1].encode()]
+    assert [bytes(r) for r in one] == [json.dumps(block[0].tolist())[1:-1].encode()]
 
 
 def test_as_repr_leaves_plain_decimals_alone():

@@ -24,31 +24,21 @@ import numpy as np
 # Below this many numbers, repr is quicker than importing orjson.
 SMALL = 512
 
-# Regular expressions, compiled when a large block first needs them (not at start-up):
-# orjson's ``1e16`` / ``1e-7`` → ``1e+16`` / ``1e-07``: a sign always, two digits at least;
-# orjson writes 1e-5 <= |x| < 1e-4 as 0.0000ddd, repr as d.dde-05 (the lookbehind keeps
-# it to whole numbers, not the end of 10.00001); and, matched where a search found it,
-# one number's exponent or its 0.0000 digits.
+# Regular expressions, compiled when a block first needs them (not at start-up):
+# orjson's ``1e16`` / ``1e-7`` → ``1e+16`` / ``1e-07``: a sign always, two digits at
+# least; orjson writes 1e-5 <= |x| < 1e-4 as 0.0000ddd, repr as d.dde-05 (the lookbehind
+# keeps it to whole numbers, not the end of 10.00001).
 _PATTERNS = {
     "exp_no_sign": rb"e(?=[0-9])",
     "exp_one_digit": rb"e([+-])([0-9])(?![0-9])",
     "fifth_decimal_many": rb"(?<![0-9.])(-?)0\.0000([1-9])([0-9]+)",
     "fifth_decimal_one": rb"(?<![0-9.])(-?)0\.0000([1-9])(?![0-9])",
-    "exponent": rb"e([+-]?)([0-9]+)",
-    "fifth_decimal": rb"0\.0000([1-9])([0-9]*)",
 }
 
 
 @lru_cache(maxsize=None)
 def _re(name: str) -> re.Pattern[bytes]:
     return re.compile(_PATTERNS[name])
-
-
-_DIGIT_OR_POINT = b"0123456789."
-
-# Most numbers need no change: where few do, each is found by a bytes search (as fast as
-# memchr) and mended alone; where many do, the regular expressions rewrite the text.
-_FEW = 64
 
 
 def as_repr(text: bytes) -> bytes:
@@ -58,53 +48,25 @@ def as_repr(text: bytes) -> bytes:
     >>> as_repr(b"1e16,-1.5e-7,0.000015,0.00001,10.00001,0.28,1e+300,5e-324")
     b'1e+16,-1.5e-07,1.5e-05,1e-05,10.00001,0.28,1e+300,5e-324'
     """
-    exponents = text.count(b"e")
-    if exponents > _FEW:
+    if b"e" in text:
         text = _re("exp_no_sign").sub(b"e+", text)
         text = _re("exp_one_digit").sub(rb"e\g<1>0\g<2>", text)
-    elif exponents:
-        text = _mend(text, b"e", _exponent)
-    fifths = text.count(b"0.0000")
-    if fifths > _FEW:
+    if b"0.0000" in text:
         text = _re("fifth_decimal_many").sub(rb"\g<1>\g<2>.\g<3>e-05", text)
         text = _re("fifth_decimal_one").sub(rb"\g<1>\g<2>e-05", text)
-    elif fifths:
-        text = _mend(text, b"0.0000", _fifth_decimal)
     return text
 
 
-def _mend(text: bytes, mark: bytes, fix) -> bytes:  # type: ignore[no-untyped-def]
-    """``text`` with ``fix(text, i)`` (the end of the stretch it replaces, and the new
-    bytes, or None to leave it) applied at each place ``mark`` starts."""
-    out, done = [], 0
-    i = text.find(mark)
-    while i != -1:
-        mended = fix(text, i)
-        if mended is not None:
-            start, end, new = mended
-            out += [text[done:start], new]
-            done = end
-        i = text.find(mark, i + 1)
-    out.append(text[done:])
-    return b"".join(out)
+def _other_form(values: np.ndarray) -> np.ndarray:
+    """Where orjson's form differs from repr's: 0 < |x| < 1e-4 and |x| >= 1e16 (the digits
+    are the same everywhere)."""
+    a = np.abs(values)
+    return ((a < 1e-4) & (a != 0)) | (a >= 1e16)
 
 
-def _exponent(text: bytes, i: int) -> tuple[int, int, bytes] | None:
-    m = _re("exponent").match(text, i)
-    if m is None:
-        return None
-    sign, digits = m.group(1) or b"+", m.group(2)
-    return i, m.end(), b"e" + sign + digits.rjust(2, b"0")
-
-
-def _fifth_decimal(text: bytes, i: int) -> tuple[int, int, bytes] | None:
-    if i and text[i - 1] in _DIGIT_OR_POINT:
-        return None  # the end of a larger number (10.00001)
-    m = _re("fifth_decimal").match(text, i)
-    if m is None:
-        return None
-    first, rest = m.group(1), m.group(2)
-    return i, m.end(), first + (b"." + rest if rest else b"") + b"e-05"
+# Where at most one number in this many is in another form, those are written again by
+# repr, found by position; where more are, the regular expressions rewrite the text.
+_SPARSE = 16
 
 
 def _orjson() -> Any:
@@ -127,7 +89,23 @@ def joined(values: np.ndarray) -> bytes:
     orjson = _orjson() if flat.size > SMALL else None
     if orjson is None:
         return ",".join(map(repr, flat.tolist())).encode("ascii")
-    return as_repr(orjson.dumps(flat, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1])
+    text = orjson.dumps(flat, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
+    other = np.flatnonzero(_other_form(flat))
+    if not len(other):
+        return text
+    if len(other) * _SPARSE > flat.size:
+        return as_repr(text)
+    # The few numbers in another form, written again where they stand: number k runs from
+    # after the k-th comma to the next one.
+    commas = np.flatnonzero(np.frombuffer(text, np.uint8) == 44)
+    view = memoryview(text)
+    out: list[Any] = []
+    done = 0
+    for k in other.tolist():
+        out += [view[done : int(commas[k - 1]) + 1 if k else 0], repr(float(flat[k])).encode("ascii")]
+        done = int(commas[k]) if k < len(commas) else len(text)
+    out.append(view[done:])
+    return b"".join(out)
 
 
 def rows(values: np.ndarray) -> list[Any]:
@@ -144,12 +122,23 @@ def rows(values: np.ndarray) -> list[Any]:
         return [", ".join(map(repr, row)).encode("ascii") for row in values.tolist()]
     # [[1.0, 2.0], [3.0, 4.0]]: every row ends at the first "]" after its start (no
     # number holds one), and the next row starts 4 bytes later.
-    text = as_repr(orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)).replace(b",", b", ")
+    text = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)
+    other = _other_form(values)
+    count = int(np.count_nonzero(other))
+    if count * _SPARSE > values.size:
+        text, other = as_repr(text), None
+    text = text.replace(b",", b", ")
     view, find = memoryview(text), text.find
-    out = []
+    out: list[Any] = []
     start = 2
     for _ in range(len(values)):
         end = find(b"]", start)
         out.append(view[start:end])
         start = end + 4
+    if other is not None and count:  # the few numbers in another form, written again
+        for r in np.flatnonzero(other.any(axis=1)).tolist():
+            numbers = bytes(out[r]).split(b", ")
+            for k in np.flatnonzero(other[r]).tolist():
+                numbers[k] = repr(float(values[r, k])).encode("ascii")
+            out[r] = b", ".join(numbers)
     return out
