@@ -136,9 +136,13 @@ def rows(values: np.ndarray) -> list[Any]:
         out.append(view[start:end])
         start = end + 4
     if other is not None and count:  # the few numbers in another form, written again
-        for r in np.flatnonzero(other.any(axis=1)).tolist():
-            numbers = bytes(out[r]).split(b", ")
-            for k in np.flatnonzero(other[r]).tolist():
-                numbers[k] = repr(float(values[r, k])).encode("ascii")
+        rows_, columns = np.nonzero(other)
+        mended: dict[int, list[bytes]] = {}
+        for r, k, v in zip(rows_.tolist(), columns.tolist(), values[rows_, columns].tolist()):
+            numbers = mended.get(r)
+            if numbers is None:
+                numbers = mended[r] = bytes(out[r]).split(b", ")
+            numbers[k] = repr(v).encode("ascii")
+        for r, numbers in mended.items():
             out[r] = b", ".join(numbers)
     return out
