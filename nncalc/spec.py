@@ -23,7 +23,6 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from array import array
 
 import numpy as np
 import yaml
@@ -206,6 +205,8 @@ class _Scalars(SequenceNode):
         self.texts: list[str] = []
         self.styles: list[str | None] = []
         self.tags: dict[int, str] = {}
+        from array import array
+
         self.places = array("l")
         self._nodes: list[Node] | None = None
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 import stat
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
@@ -262,6 +261,8 @@ def printable(text: str | bytes, limit: int = 200) -> str:
         text = bytes(text).decode("utf-8", "replace")
     elif not isinstance(text, str):
         text = str(text)
+    import unicodedata
+
     out = []
     for c in text:
         if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp"):

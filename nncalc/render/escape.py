@@ -16,7 +16,6 @@ terminal's encoding cannot show.
 from __future__ import annotations
 
 import codecs
-import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -44,6 +43,8 @@ def visible(s: str) -> str:
     """
     if s.isprintable():  # the common case, in C
         return s
+    import unicodedata
+
     return "".join(_escape(c) if unicodedata.category(c) in _INVISIBLE else c for c in s)
 
 
