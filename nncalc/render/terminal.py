@@ -449,7 +449,10 @@ class Screen:
                 else:
                     cuts = [0, *divide_line(line, w, fold=True), len(line)]
                     for a, b in zip(cuts, cuts[1:]):
-                        piece = line[a:b].rstrip()
+                        piece = line[a:b]
+                        # as Rich's rstrip_end: only the spaces beyond the width go
+                        spaces = len(piece) - len(piece.rstrip())
+                        piece = piece[: len(piece) - min(spaces, max(0, len(piece) - w))]
                         if cell_len(piece) > w:
                             return None
                         lines.append((at + a, piece))
@@ -508,7 +511,13 @@ class Screen:
                         pad = 0
                         cell = text + " " * (w - cell_len(text))
                     cell_style = style if header or (style and i == first_text) else None
-                    if cell_style and cell.strip():
+                    if header:  # Rich styles a header cell's padding too, piece by piece
+                        if 0 <= m < len(lines):
+                            spans += [(at, at + 1, style), (at + 1, at + 1 + len(cell), style)]
+                            spans.append((at + 1 + len(cell), at + 2 + len(cell), style))
+                        else:
+                            spans.append((at, at + 2 + len(cell), style))  # type: ignore[arg-type]
+                    elif cell_style and cell.strip():
                         spans.append((at + 1, at + 1 + len(cell), cell_style))
                     elif isinstance(cell_text, Styled):  # its stretches on this line
                         for a, b, st in cell_text.spans:
