@@ -10,17 +10,17 @@ import typer
 from nncalc.cli.common import (
     ActivationsOption,
     AllowOutsideOption,
+    InputOption,
     PrecisionOption,
     SpecArgument,
     choose_format,
     command,
-    rich_console,
     format_option,
-    input_option,
     inputs,
     json_option,
     load_network,
     reported,
+    rich_console,
     write_document,
     write_file,
     write_json,
@@ -48,10 +48,7 @@ MAX_STEPS = 1_000_000
 )
 def backward(
     spec: SpecArgument,
-    input: Annotated[
-        Optional[List[str]],
-        input_option("An input vector, like 1,2 (overrides the spec's input). Repeat for a batch."),
-    ] = None,
+    input: InputOption = None,
     target: Annotated[
         Optional[List[str]],
         typer.Option(

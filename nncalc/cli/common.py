@@ -122,6 +122,12 @@ def input_option(help: str) -> Any:
     return typer.Option("--input", "-i", metavar="VECTOR", help=help, show_default=False)
 
 
+# --input of the commands that take a batch of vectors (forward, backward, stats)
+InputOption = Annotated[
+    Optional[List[str]],
+    input_option("An input vector, like 1,2 (overrides the spec's input). Repeat for a batch."),
+]
+
 InputsOption = Annotated[
     Optional[List[str]],
     typer.Option(

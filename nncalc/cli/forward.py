@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Callable, Iterator, List, Optional
+from typing import TYPE_CHECKING, Annotated, Callable, Iterator, List
 
 import typer
 
@@ -12,6 +12,7 @@ from nncalc.cli.common import (
     AllowOutsideOption,
     CsvOption,
     InputFormatOption,
+    InputOption,
     InputsOption,
     PrecisionOption,
     SpecArgument,
@@ -19,7 +20,6 @@ from nncalc.cli.common import (
     command,
     console,
     format_option,
-    input_option,
     inputs,
     json_option,
     load_network,
@@ -48,10 +48,7 @@ FORMATS_OUT = ("table", "json", "csv", "markdown", "latex")
 )
 def forward(
     spec: SpecArgument,
-    input: Annotated[
-        Optional[List[str]],
-        input_option("An input vector, like 1,2 (overrides the spec's input). Repeat for a batch."),
-    ] = None,
+    input: InputOption = None,
     inputs_: InputsOption = None,
     input_format: InputFormatOption = None,
     format: format_option(FORMATS_OUT) = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, List, Optional
+from typing import Annotated
 
 import typer
 
@@ -10,6 +10,7 @@ from nncalc.cli.common import (
     ActivationsOption,
     AllowOutsideOption,
     InputFormatOption,
+    InputOption,
     InputsOption,
     PrecisionOption,
     SpecArgument,
@@ -17,7 +18,6 @@ from nncalc.cli.common import (
     command,
     rich_console,
     format_option,
-    input_option,
     inputs,
     json_option,
     load_network,
@@ -39,10 +39,7 @@ FORMATS_OUT = ("table", "json", "markdown")
 )
 def stats(
     spec: SpecArgument,
-    input: Annotated[
-        Optional[List[str]],
-        input_option("An input vector, like 1,2 (overrides the spec's input). Repeat for a batch."),
-    ] = None,
+    input: InputOption = None,
     inputs_: InputsOption = None,
     input_format: InputFormatOption = None,
     saturation: Annotated[

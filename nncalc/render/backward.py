@@ -12,7 +12,7 @@ result (``1 - a`` in ``a(1 - a) = 0.75 × 0.25``) are formatted from the same va
 
 # No `from __future__ import annotations`: NamedTuple would compile every string
 # annotation at import, which costs the command line's start-up more than the module.
-from typing import TYPE_CHECKING, Any, NamedTuple, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence, Union
 
 import numpy as np
 
@@ -898,6 +898,29 @@ def _matrix_tex(W: np.ndarray, precision: int) -> str:
     return matrix(W, precision)
 
 
+def _aligned(lines: Sequence[str]) -> "Block":
+    """Equations under one another, aligned at their ``&=``."""
+    from nncalc.render.document import Math
+
+    return Math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}")
+
+
+def _entries(part: Any, W: Any, b: Any, X: Callable[[Any], str], w_name: Callable[[Any, int], str], b_name: Callable[[Any], str]) -> "list[Block]":
+    """A layer's matrix entries (and bias) as aligned equations, ``w_name(unit, column) = value``,
+    then what is left out: for the batch's mean gradients and for the updated weights."""
+    from nncalc.render.document import Para
+
+    lines = []
+    for r, unit in enumerate(part.rows):
+        lines += [rf"{w_name(unit, c + 1)} &= {X(W[r][c])}" for c in range(part.columns)]
+        if b is not None:
+            lines.append(rf"{b_name(unit)} &= {X(b[r])}")
+    out: list[Block] = [_aligned(lines)]
+    if part.hidden_rows or part.hidden_columns:
+        out.append(Para(f"({part.hidden_rows} more rows and {part.hidden_columns} more columns are left out here.)"))
+    return out
+
+
 def document(view: BackwardView, precision: int = 10, brief: bool = False, show_all: bool = False) -> "list[Block]":
     """The worked example as document blocks, for :func:`nncalc.render.document.to_markdown`
     and ``to_latex``: the network, then for each input shown its forward pass (the
@@ -908,7 +931,6 @@ def document(view: BackwardView, precision: int = 10, brief: bool = False, show_
 
     net, g = view.net, view.grads
     X = lambda e: tex(e, precision)  # noqa: E731
-    aligned = lambda lines: Math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}")  # noqa: E731
     doc: "list[Block]" = [Heading(view.title, 2), paragraph(view.loss_sentence, precision)]
     doc.append(Heading("Given", 3))
     for k, layer in enumerate(net.layers, 1):
@@ -930,7 +952,7 @@ def document(view: BackwardView, precision: int = 10, brief: bool = False, show_
                 for k, lt in enumerate(g.trace.layers, 1)
             ]
             doc.append(Para("The forward pass:"))
-            doc.append(aligned(lines))
+            doc.append(_aligned(lines))
         else:
             step = 1
             for k, (layer, lt) in enumerate(zip(net.layers, g.trace.layers), 1):
@@ -952,7 +974,7 @@ def document(view: BackwardView, precision: int = 10, brief: bool = False, show_
                 if row.local is not None and lp.formulas.local is not None:
                     lines.append(rf"\sigma'(z_{{{i}}}^{{({k})}}) &= {lp.formulas.local.tex} = {X(row.local)}")
                 lines.append(rf"\delta_{{{i}}}^{{({k})}} &= {lp.formulas.delta.tex} = {X(row.delta)}")
-            doc.append(aligned(lines))
+            doc.append(_aligned(lines))
             if lp.hidden:
                 doc.append(Para(f"({lp.hidden} more units are left out here.)"))
             if lp.dot is not None:
@@ -971,13 +993,13 @@ def document(view: BackwardView, precision: int = 10, brief: bool = False, show_
                     what = "=" if lp.columns else r"\text{ (this input) } ="
                     grads.append(rf"\frac{{\partial L}}{{\partial b_{{{i}}}^{{({k})}}}} &{what} \delta_{{{i}}}^{{({k})}} = {X(row.grad_b)}")
             if grads:
-                doc.append(aligned(grads))
+                doc.append(_aligned(grads))
             if lp.hidden_columns:
                 doc.append(Para(f"({lp.hidden_columns} more columns of the weight gradients are left out here.)"))
             if lp.handed:
                 doc.append(Para(f"Handed to {lp.handed_to}:"))
                 sym = "x" if k == 1 else f"a^{{({k - 1})}}"
-                doc.append(aligned([
+                doc.append(_aligned([
                     rf"\frac{{\partial L}}{{\partial {sym}_{{{row.unit}}}}} &= \textstyle\sum_i W_{{i,{row.unit}}} \delta_i = {X(row.expr)}"
                     for row in lp.handed
                 ]))
@@ -989,30 +1011,22 @@ def document(view: BackwardView, precision: int = 10, brief: bool = False, show_
         doc.append(Heading(f"The batch: mean over {view.total:,} inputs", 3))
         doc.append(Math(f"L = {X(view.batch_loss)}"))
         for mp in view.means:
-            lines = []
-            for r, unit in enumerate(mp.rows):
-                for c in range(mp.columns):
-                    lines.append(rf"\frac{{\partial L}}{{\partial W_{{{unit},{c + 1}}}^{{({mp.index})}}}} &= {X(mp.grad_W[r][c])}")
-                if mp.grad_b is not None:
-                    lines.append(rf"\frac{{\partial L}}{{\partial b_{{{unit}}}^{{({mp.index})}}}} &= {X(mp.grad_b[r])}")
             doc.append(Para(f"Layer {mp.index} ({mp.layer.name}), each entry the mean of the inputs' own:"))
-            doc.append(aligned(lines))
-            if mp.hidden_rows or mp.hidden_columns:
-                doc.append(Para(f"({mp.hidden_rows} more rows and {mp.hidden_columns} more columns are left out here.)"))
+            doc += _entries(
+                mp, mp.grad_W, mp.grad_b, X,
+                lambda u, c, k=mp.index: rf"\frac{{\partial L}}{{\partial W_{{{u},{c}}}^{{({k})}}}}",
+                lambda u, k=mp.index: rf"\frac{{\partial L}}{{\partial b_{{{u}}}^{{({k})}}}}",
+            )
     if view.training is not None:
         doc.append(Heading("Gradient descent", 3))
         doc.append(paragraph(view.update_sentence, precision))
         for up in view.updates:
-            lines = []
-            for r, unit in enumerate(up.rows):
-                for c in range(up.columns):
-                    lines.append(rf"W_{{{unit},{c + 1}}}^{{({up.index})+}} &= {X(up.W[r][c])}")
-                if up.b is not None:
-                    lines.append(rf"b_{{{unit}}}^{{({up.index})+}} &= {X(up.b[r])}")
             doc.append(Para(f"Layer {up.index} ({up.layer.name}):"))
-            doc.append(aligned(lines))
-            if up.hidden_rows or up.hidden_columns:
-                doc.append(Para(f"({up.hidden_rows} more rows and {up.hidden_columns} more columns are left out here.)"))
+            doc += _entries(
+                up, up.W, up.b, X,
+                lambda u, c, k=up.index: rf"W_{{{u},{c}}}^{{({k})+}}",
+                lambda u, k=up.index: rf"b_{{{u}}}^{{({k})+}}",
+            )
         if len(view.training.losses) > 2:
             doc.append(Para("The loss, step by step:"))
             lines = []
@@ -1021,7 +1035,7 @@ def document(view: BackwardView, precision: int = 10, brief: bool = False, show_
                     lines.append(rf"&\;\vdots \quad \text{{({view.steps_hidden:,} more steps)}}")
                 label = "before" if step_no == 0 else f"after step {step_no:,}"
                 lines.append(rf"\text{{{label}}} &: \; {X((Num(v),))}")
-            doc.append(aligned(lines))
+            doc.append(_aligned(lines))
         for sentence in view.sentences:
             doc.append(paragraph(sentence, precision))
         doc.append(paragraph(view.after_sentence, precision))
