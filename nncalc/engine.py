@@ -12,6 +12,7 @@ The network was validated when it was loaded, so shapes are trusted here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -132,6 +133,8 @@ def affine(a: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
 # rows of 784-512-256-10, 0.69x of a single product of the whole batch; 0.77-0.87x with
 # the buffers, benchmarks/predict_busy.py). Larger blocks gained nothing there: each
 # activation's output is still a new array, and beyond 32 MiB every one is a new mapping.
+# The blocks are spread over the cores, each in a thread of its own with one BLAS thread
+# (nncalc.pipeline.spread_blocks); 2,048-row blocks did as well as 4,096, 8,192 worse.
 BLOCK_VALUES = 1 << 21
 
 
@@ -150,30 +153,42 @@ def predict(net: Network, x: np.ndarray, first: int = 1) -> np.ndarray:
     (:func:`block_rows`), so memory stays flat however long the batch is.
 
     The same numbers as ``forward(net, x).output`` computed block by block, and the same
-    error for the first input that overflows.
+    error for the first input that overflows. The blocks are computed in as many threads
+    as BLAS may use cores, each product in one BLAS thread (see
+    :func:`nncalc.pipeline.spread_blocks`); a wide layer's sums can then differ in their
+    last bits from those of ``forward``, as they differ between machines.
     """
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     rows = block_rows(net)
     if len(x) <= rows:
         return forward(net, x, first).output
     out = np.empty((len(x), net.nout))
-    # Each product BLAS computes (a wide layer's) is written into its own buffer.
-    buffers = [np.empty((rows, layer.nout)) if layer.W.shape[1] > SEQUENTIAL_MAX else None for layer in net.layers]
-    with np.errstate(all="ignore"):
-        for i in range(0, len(x), rows):
+    from nncalc.pipeline import spread_blocks
+
+    def worker() -> Callable[[int], None]:
+        # Each product BLAS computes (a wide layer's) is written into its own buffer.
+        buffers = [np.empty((rows, layer.nout)) if layer.nin > SEQUENTIAL_MAX else None for layer in net.layers]
+
+        def work(block: int) -> None:
+            i = block * rows
             a = x[i : i + rows]
-            for layer, buffer in zip(net.layers, buffers):
-                if buffer is None:
-                    z = affine(a, layer.W, layer.b)
-                else:
-                    z = np.matmul(a, layer.W.T, out=buffer[: len(a)])
-                    z += layer.b
-                a = layer.activation(z)
-                # as in forward(): one reduction of each array, then the search
-                if not (np.isfinite(z.sum()) and np.isfinite(a.sum())):
-                    _check_finite(net, layer.name, z, "z = Wx + b", first + i)
-                    _check_finite(net, layer.name, a, f"a = {layer.activation.name}(z)", first + i)
+            with np.errstate(all="ignore"):
+                for layer, buffer in zip(net.layers, buffers):
+                    if buffer is None:
+                        z = affine(a, layer.W, layer.b)
+                    else:
+                        z = np.matmul(a, layer.W.T, out=buffer[: len(a)])
+                        z += layer.b
+                    a = layer.activation(z)
+                    # as in forward(): one reduction of each array, then the search
+                    if not (np.isfinite(z.sum()) and np.isfinite(a.sum())):
+                        _check_finite(net, layer.name, z, "z = Wx + b", first + i)
+                        _check_finite(net, layer.name, a, f"a = {layer.activation.name}(z)", first + i)
             out[i : i + len(a)] = a
+
+        return work
+
+    spread_blocks(-(-len(x) // rows), worker)
     return out
 
 

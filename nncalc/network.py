@@ -131,14 +131,14 @@ class Network:
         """Only the outputs, shape (batch, units): the fast path for big batches."""
         from nncalc.engine import predict
 
-        return predict(self, self._batch(x))
+        return predict(self, self._batch(x, keep=False))
 
     def stats(self, x: Any, saturation: float = 0.01) -> "Stats":
         """Dead and saturated units, each unit's range, and output classes over the batch
         ``x``: see :mod:`nncalc.stats` (``saturation`` is the derivative threshold)."""
         from nncalc.stats import compute
 
-        return compute(self, [self._batch(x)], saturation)
+        return compute(self, [self._batch(x, keep=False)], saturation)
 
     def backward(self, x: Any = None, target: Any = None, loss: str | None = None, **options: Any) -> "Gradients":
         """The loss and every gradient for inputs ``x`` and their targets: what ``nncalc
@@ -160,8 +160,13 @@ class Network:
 
         return summary_text(self)
 
-    def _batch(self, x: Any) -> np.ndarray:
-        """``x`` as a float64 batch (one input per row) that fits the first layer."""
+    def _batch(self, x: Any, keep: bool = True) -> np.ndarray:
+        """``x`` as a float64 batch (one input per row) that fits the first layer, read-only.
+
+        A caller's float64 array is copied where the result keeps it (a trace), so that a
+        change to the array later cannot change the result; with ``keep=False`` (only the
+        outputs are kept) it is read where it is, through a read-only view.
+        """
         if x is None:
             if self.input is None:
                 raise InputError(
@@ -170,7 +175,7 @@ class Network:
                 )
             return self.input
         try:
-            return check_inputs(x, self)
+            return check_inputs(x, self, keep)
         except SpecError as e:
             raise InputError(e.message.replace("input has", "the input has", 1)) from None
 
@@ -230,10 +235,12 @@ def check_name(name: Any, what: str, source: str, field: tuple[Any, ...]) -> str
     return name
 
 
-def _array(value: Any, what: str, source: str, field: tuple[Any, ...]) -> np.ndarray:
+def _array(value: Any, what: str, source: str, field: tuple[Any, ...], keep: bool = True) -> np.ndarray:
     """A read-only float64 array of finite real numbers that no caller holds: the caller's
     own float64 array is copied, one that had to be converted (float32) is not copied
-    again."""
+    again. With ``keep=False`` (the array is read and let go, as ``predict`` reads a
+    batch) a caller's float64 array is not copied but seen through a read-only view: a
+    copy of a large batch took longer than the products that read it."""
     ma = sys.modules.get("numpy.ma")  # nothing is a masked array until numpy.ma is imported
     if ma is not None and ma.isMaskedArray(value) and ma.getmaskarray(value).any():
         raise _fail(f"{what} have masked values; give every value", source, field)
@@ -268,7 +275,7 @@ def _array(value: Any, what: str, source: str, field: tuple[Any, ...]) -> np.nda
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise _fail(f"{what} hold a value that is not finite, at index {index}", source, field)
     if isinstance(value, np.ndarray) and np.may_share_memory(arr, value) and not _handed_over(value):
-        arr = arr.copy()
+        arr = arr.copy() if keep else arr.view()
     arr.flags.writeable = False
     return arr
 
@@ -507,10 +514,10 @@ def length_problem(n: int, net: Network, what: str, output: bool = False) -> str
     return None
 
 
-def check_inputs(value: Any, net: Network) -> np.ndarray:
+def check_inputs(value: Any, net: Network, keep: bool = True) -> np.ndarray:
     """The default ``input``: one input or a batch, each with one value per input of the
-    first layer."""
-    x = _array(value, "input", net.source, ("input",))
+    first layer (``keep``: as :func:`_array`)."""
+    x = _array(value, "input", net.source, ("input",), keep)
     if x.ndim == 1:
         x = x.reshape(1, -1)
     if x.ndim != 2 or x.shape[0] == 0:

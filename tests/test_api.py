@@ -179,3 +179,21 @@ def test_a_symlink_loop_in_a_weights_path(tmp_path, run):
     os.symlink(tmp_path / "l1.npy", tmp_path / "l2.npy")
     (tmp_path / "net.yaml").write_text("layers:\n  - weights: {file: l1.npy}\n")
     assert_one_error(run("validate", str(tmp_path / "net.yaml")), "net.yaml:2:", "loop")
+
+
+def test_a_batch_is_read_where_it_is_and_left_as_it_was():
+    """predict and stats read a float64 batch without copying it (a copy of a large batch
+    took longer than its products) and leave it writeable; forward's trace keeps a copy,
+    which a later change to the array does not reach."""
+    net = nncalc.load("two-layer")
+    X = np.array([[1.0, 2.0], [0.5, -1.0]])
+    W1, b1 = [(0.2, -0.1), (0.4, 0.3), (-0.5, 0.6)], [0.1, -0.2, 0.0]
+    h = [[max(w0 * x[0] + w1 * x[1] + b, 0.0) for (w0, w1), b in zip(W1, b1)] for x in X.tolist()]
+    before = [[0.7 * r[0] + -0.3 * r[1] + 0.5 * r[2] + 0.1] for r in h]
+    assert net.predict(X).tolist() == before
+    net.stats(X)
+    assert X.flags.writeable and X.flags.owndata
+    trace = net.forward(X)
+    X[0, 0] = 100.0
+    assert trace.inputs_to(0).tolist() == [[1.0, 2.0], [0.5, -1.0]]
+    assert net.predict(X)[1].tolist() == before[1]

@@ -9,6 +9,7 @@ must be equal: stdout, stderr and exit status, for every streamed format, many c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -369,3 +370,121 @@ def test_the_switch_interval_comes_back():
         assert sys.getswitchinterval() <= pipeline.SWITCH_INTERVAL
         list(results)
     assert sys.getswitchinterval() == before
+
+
+# -- spread_blocks: blocks of predict in threads of their own
+
+
+class FakeBlas:
+    """What spread_blocks reads of threadpoolctl: the threads BLAS may use, and a limit."""
+
+    def __init__(self, threads):
+        self.threads, self.limits = threads, []
+
+    @contextlib.contextmanager
+    def limit(self, limits):
+        self.limits.append(limits)
+        yield
+
+
+@pytest.fixture
+def cores(monkeypatch):
+    """spread_blocks on a machine of 4 cores whose BLAS may use 4 threads."""
+    blas = FakeBlas(4)
+    monkeypatch.setattr(pipeline, "_cores", lambda: 4)
+    monkeypatch.setattr(pipeline, "_blas", lambda: (blas, blas.threads))
+    return blas
+
+
+def recording(log, fail=(), slow=()):
+    """A worker() whose work(i) logs (thread, i), sleeps in the ``slow`` blocks and raises
+    in the ``fail`` ones."""
+
+    def worker():
+        log.append(("worker", threading.get_ident()))
+
+        def work(i):
+            if i in slow:
+                time.sleep(0.05)
+            log.append((threading.get_ident(), i))
+            if i in fail:
+                raise ValueError(f"block {i}")
+
+        return work
+
+    return worker
+
+
+def test_every_block_once_each_thread_its_own_worker(cores):
+    log = []
+    pipeline.spread_blocks(50, recording(log, slow={0, 1, 2}))
+    done = sorted(i for who, i in log if who != "worker")
+    workers = [t for who, t in log if who == "worker"]
+    assert done == list(range(50))
+    assert len(workers) == len(set(workers)) == 4  # one worker() in each of 4 threads
+    assert {who for who, _ in log if who != "worker"} <= set(workers)
+    assert cores.limits == [1]  # one BLAS thread each, while the blocks run
+
+
+@pytest.mark.parametrize("count", [0, 1])
+def test_one_block_or_none_stays_in_the_callers_thread(cores, count):
+    log = []
+    pipeline.spread_blocks(count, recording(log))
+    assert [who for who, _ in log] == ["worker"] + [threading.get_ident()] * count
+    assert cores.limits == []
+
+
+def test_one_blas_thread_means_one_thread(monkeypatch):
+    blas = FakeBlas(1)
+    monkeypatch.setattr(pipeline, "_blas", lambda: (blas, 1))
+    log = []
+    pipeline.spread_blocks(20, recording(log))
+    assert {who for who, _ in log if who != "worker"} == {threading.get_ident()}
+    assert [i for who, i in log if who != "worker"] == list(range(20))
+
+
+def test_the_lowest_failing_block_wins_and_none_starts_after_it(cores):
+    # Block 3 is slow to fail: blocks 9 and later fail first, in other threads.
+    threads = threading.active_count()
+    log = []
+    with pytest.raises(ValueError, match="^block 3$"):
+        pipeline.spread_blocks(400, recording(log, fail={3, *range(9, 400)}, slow={3}))
+    done = [i for who, i in log if who != "worker"]
+    assert set(range(3)) <= set(done)  # every block before it finished
+    assert max(done) < 3 + 4 + 4  # at most a block a thread was started after it
+    assert threading.active_count() == threads  # every thread stopped
+
+
+def test_an_interrupt_stops_every_thread(cores):
+    threads = threading.active_count()
+    log = []
+    main = threading.get_ident()
+
+    def worker():
+        def work(i):
+            log.append(i)
+            time.sleep(0.001)
+            if threading.get_ident() == main and i > 20:
+                raise KeyboardInterrupt
+
+        return work
+
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.spread_blocks(100_000, worker)
+    assert len(log) < 1000
+    assert threading.active_count() == threads
+
+
+def test_a_second_caller_meanwhile_runs_in_its_own_thread(cores):
+    inner = []
+
+    def worker():
+        def work(i):
+            if i == 0:
+                pipeline.spread_blocks(10, recording(inner))
+
+        return work
+
+    pipeline.spread_blocks(4, worker)
+    assert {who for who, _ in inner if who != "worker"} == {inner[0][1]}
+    assert cores.limits == [1]  # only the first caller set the limit

@@ -11,8 +11,24 @@ import numpy as np
 import pytest
 
 import nncalc
-from nncalc import engine
+from nncalc import engine, pipeline
 from nncalc.errors import ComputeError
+
+
+class OneThread:
+    @staticmethod
+    def limit(limits):
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+@pytest.fixture(params=[1, 4], ids=["one thread", "four threads"])
+def threads(request, monkeypatch):
+    """predict with its blocks in the caller's thread, and spread over four threads."""
+    monkeypatch.setattr(pipeline, "_cores", lambda: request.param)
+    monkeypatch.setattr(pipeline, "_blas", lambda: (OneThread, request.param))
+    return request.param
 
 
 def network(sizes, acts, seed=0):
@@ -34,7 +50,7 @@ def network(sizes, acts, seed=0):
     ],
 )
 @pytest.mark.parametrize("n", [1, 63, 64, 65, 1000])
-def test_blocks_give_forwards_numbers(monkeypatch, sizes, acts, n):
+def test_blocks_give_forwards_numbers(monkeypatch, sizes, acts, n, threads):
     monkeypatch.setattr(engine, "BLOCK_VALUES", 64 * max(sizes[1:]))  # 64 rows a block
     net = network(sizes, acts)
     X = np.random.default_rng(n).normal(size=(n, sizes[0])) * 3
@@ -46,7 +62,7 @@ def test_blocks_give_forwards_numbers(monkeypatch, sizes, acts, n):
     assert engine.predict(net, F).tobytes() == want.tobytes()
 
 
-def test_narrow_layers_are_the_hand_sums(monkeypatch):
+def test_narrow_layers_are_the_hand_sums(monkeypatch, threads):
     """The seed's two-layer network, in blocks of 64 rows: (w1 x1 + w2 x2) + b."""
     monkeypatch.setattr(engine, "BLOCK_VALUES", 64 * 3)
     W1, b1 = [[0.2, -0.1], [0.4, 0.3], [-0.5, 0.6]], [0.1, -0.2, 0.0]
@@ -58,7 +74,7 @@ def test_narrow_layers_are_the_hand_sums(monkeypatch):
 
 
 @pytest.mark.parametrize("bad", [0, 63, 64, 130, 199])
-def test_the_first_overflow_is_reported_as_forward_reports_it(monkeypatch, bad):
+def test_the_first_overflow_is_reported_as_forward_reports_it(monkeypatch, bad, threads):
     monkeypatch.setattr(engine, "BLOCK_VALUES", 64 * 30)
     rng = np.random.default_rng(bad)
     net = nncalc.from_arrays(
