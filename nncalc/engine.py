@@ -117,9 +117,16 @@ def affine(a: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
     if nin > SEQUENTIAL_MAX:
         z = a @ W.T
     else:
-        z = a[:, :1] * W[:, 0]
-        for j in range(1, nin):
-            z += a[:, j : j + 1] * W[:, j]
+        # Column by column (Fortran order): each product runs down a whole column of the
+        # batch, where a row at a time ran a loop of a few units per row (six times
+        # slower for the seed's 2-3-1 network). The sums are the same, term by term.
+        z = np.empty((len(a), len(W)), order="F")
+        np.multiply(a[:, :1], W[:, 0], out=z)
+        if nin > 1:
+            term = np.empty_like(z)
+            for j in range(1, nin):
+                np.multiply(a[:, j : j + 1], W[:, j], out=term)
+                z += term
     z += b
     return z
 

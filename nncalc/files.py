@@ -250,44 +250,67 @@ def _newlines(data: bytes) -> int:
 
 def text_blocks(f: Readable, source: str, max_line: int) -> Iterator[tuple[int, bytes]]:
     """The bytes of a text file a block of whole lines at a time: ``(first line's number,
-    bytes)``, not decoded (:func:`text_lines` decodes them).
+    bytes)``, not decoded (:func:`text_lines` decodes them); see :class:`TextBlocks`."""
+    return iter(TextBlocks(f, source, max_line))
 
-    Line ends \\r\\n and \\r become \\n (each byte of a UTF-8 character is 0x80 or more,
+
+class TextBlocks:
+    """The bytes of a text file a block of whole lines at a time: iterate for ``(first
+    line's number, bytes)``, not decoded (:func:`text_lines` decodes them).
+
+    Line ends \r\n and \r become \n (each byte of a UTF-8 character is 0x80 or more,
     so this is safe before decoding); a UTF-8 byte-order mark is dropped, UTF-16 refused.
     Memory is bounded: a line longer than ``max_line`` bytes is an error, not a reason to
-    read on.
+    read on. A reader that counted the lines of the block it was just given says so with
+    :meth:`counted`, which spares counting them again.
     """
-    line_no = 1
-    tail = b""
-    first = True
-    while True:
-        block = f.read(BLOCK)
-        eof = not block
-        data = tail + block if tail else block
-        if not data:
-            return
-        cut = _cut(data, eof)
-        if len(data) - cut > max_line:
-            at = line_no + _newlines(data[:cut])
-            raise InputError(
-                f"line {at:,} is longer than {size_text(max_line)}; expected lines of numbers", source=source, line=at
-            )
-        if cut == 0:
-            tail = data
-            continue
-        part, tail = data[:cut], data[cut:]
-        if first:
-            first = False
-            if part.startswith(codecs.BOM_UTF8):
-                part = part[len(codecs.BOM_UTF8) :]
-            elif part.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-                raise InputError("is UTF-16 text; expected UTF-8 (save it as UTF-8)", source=source, line=1)
-        if b"\r" in part:
-            part = part.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        yield line_no, part
-        line_no += part.count(b"\n") + (not part.endswith(b"\n"))
-        if eof:
-            return
+
+    def __init__(self, f: Readable, source: str, max_line: int) -> None:
+        self.f, self.source, self.max_line = f, source, max_line
+        self._lines: int | None = None
+
+    def counted(self, lines: int) -> None:
+        """The number of lines of the block just handed out (the last one, without a
+        line end, counted too)."""
+        self._lines = lines
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        f, source, max_line = self.f, self.source, self.max_line
+        line_no = 1
+        tail = b""
+        first = True
+        while True:
+            block = f.read(BLOCK)
+            eof = not block
+            data = tail + block if tail else block
+            if not data:
+                return
+            cut = _cut(data, eof)
+            if len(data) - cut > max_line:
+                at = line_no + _newlines(data[:cut])
+                raise InputError(
+                    f"line {at:,} is longer than {size_text(max_line)}; expected lines of numbers",
+                    source=source,
+                    line=at,
+                )
+            if cut == 0:
+                tail = data
+                continue
+            part, tail = data[:cut], data[cut:]
+            if first:
+                first = False
+                if part.startswith(codecs.BOM_UTF8):
+                    part = part[len(codecs.BOM_UTF8) :]
+                elif part.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                    raise InputError("is UTF-16 text; expected UTF-8 (save it as UTF-8)", source=source, line=1)
+            if b"\r" in part:
+                part = part.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            self._lines = None
+            yield line_no, part
+            lines = self._lines
+            line_no += part.count(b"\n") + (not part.endswith(b"\n")) if lines is None else lines
+            if eof:
+                return
 
 
 def decode_lines(part: bytes, source: str, line_no: int) -> tuple[list[str], bool]:

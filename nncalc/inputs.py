@@ -279,11 +279,14 @@ def _parse_chunk(
 def _text_chunks(f: files.Readable, delimiter: str, width: int, source: str) -> Iterator[np.ndarray]:
     """Rows of CSV or TSV text, a block at a time; a first line of names is skipped."""
     header_pending = True
-    for first_line, part in files.text_blocks(f, source, _max_line(width)):
+    blocks = files.TextBlocks(f, source, _max_line(width))
+    for start, part in blocks:
+        first_line = start
         if header_pending:
             first_line, part, header_pending = _after_header(part, first_line, delimiter, width, source)
         rows = _fast_rows(part, delimiter, width)
         if rows is not None:
+            blocks.counted(first_line - start + len(rows))  # a line per row
             yield rows
             continue
         yield from _line_chunks(part, delimiter, width, source, first_line)
@@ -336,7 +339,6 @@ def _orjson():  # type: ignore[no-untyped-def]
 # goes to the line reader.
 _NUMBER_BYTES = b"0123456789.eE+- \t"
 _TAB_TO_COMMA = bytes.maketrans(b"\t", b",")
-_LINE_END_TO_COMMA = bytes.maketrans(b"\n", b",")
 # -0 without a point or exponent is an integer to JSON, and orjson drops its sign.
 _INTEGER_MINUS_ZERO = re.compile(rb"-0(?![0-9.eE])")
 
@@ -363,7 +365,7 @@ def _fast_rows(part: bytes, delimiter: str, width: int) -> np.ndarray | None:
     n, extra = divmod(len(separators), width)
     if extra or separators != (b"," * (width - 1) + b"\n") * n:
         return None
-    numbers = _json_numbers(part.translate(_LINE_END_TO_COMMA), n * width)
+    numbers = _json_numbers(part.replace(b"\n", b","), n * width)
     return None if numbers is None else numbers.reshape(n, width)
 
 

@@ -734,6 +734,38 @@ def test_text_lines_across_any_block_boundary(tmp_path, monkeypatch, block):
     assert error_of(path).line == 3
 
 
+@pytest.mark.parametrize("block", [16, 64, 256, 1 << 20])
+@pytest.mark.parametrize("seed", range(4))
+def test_line_numbers_through_fast_and_slow_blocks(tmp_path, monkeypatch, block, seed):
+    """Blocks of plain rows (read in one call, their lines counted by the reader) and
+    blocks with blank lines, comments, a header or \r\n line ends (read line by line):
+    a bad line far on is named by its number, counted here line by line."""
+    monkeypatch.setattr(files, "BLOCK", block)
+    rng = np.random.default_rng(seed)
+    lines = ["x1,x2"] if seed % 2 else []
+    want = []
+    for _ in range(400):
+        kind = rng.integers(20)
+        if kind == 0:
+            lines.append("")
+        elif kind == 1:
+            lines.append("# a comment, 1,2")
+        else:
+            row = rng.normal(size=2).round(rng.integers(1, 9)).tolist()
+            want.append(row)
+            lines.append(f"{row[0]!r},{row[1]!r}")
+    end = "\r\n" if seed == 3 else "\n"
+    path = tmp_path / "in.csv"
+    path.write_bytes((end.join(lines) + end).encode())
+    assert rows_of(path).tolist() == want
+    bad = len(lines) - int(rng.integers(1, 50))
+    while not lines[bad] or lines[bad][0] == "#":
+        bad -= 1
+    lines[bad] = lines[bad].replace(",", ";")
+    path.write_bytes((end.join(lines) + end).encode())
+    assert error_of(path).line == bad + 1
+
+
 # -- text that is not what it should be
 
 
