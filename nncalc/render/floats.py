@@ -137,12 +137,31 @@ def rows(values: np.ndarray) -> list[Any]:
         start = end + 4
     if other is not None and count:  # the few numbers in another form, written again
         rows_, columns = np.nonzero(other)
-        mended: dict[int, list[bytes]] = {}
+        fixes: dict[int, list[tuple[int, float]]] = {}
         for r, k, v in zip(rows_.tolist(), columns.tolist(), values[rows_, columns].tolist()):
-            numbers = mended.get(r)
-            if numbers is None:
-                numbers = mended[r] = bytes(out[r]).split(b", ")
-            numbers[k] = repr(v).encode("ascii")
-        for r, numbers in mended.items():
-            out[r] = b", ".join(numbers)
+            fixes.setdefault(r, []).append((k, v))
+        for r, numbers in fixes.items():
+            out[r] = _mended(out[r], numbers)
     return out
+
+
+def _mended(row: Any, numbers: list[tuple[int, float]]) -> bytes:
+    """A row's text (numbers separated by ``", "``) with its ``k``-th number written again
+    by repr, for each ``(k, value)`` of ``numbers`` (in order of ``k``).
+
+    A short row is split into its numbers and joined again; in a long one (784 inputs)
+    the commas are found in one vectorised pass and the text around each number is kept
+    as it is, several times quicker there, slower for a few numbers."""
+    if len(row) < 2048:
+        split = bytes(row).split(b", ")
+        for k, v in numbers:
+            split[k] = repr(v).encode("ascii")
+        return b", ".join(split)
+    commas = np.flatnonzero(np.frombuffer(row, np.uint8) == 44).tolist()
+    pieces: list[Any] = []
+    done = 0
+    for k, v in numbers:
+        pieces += [row[done : commas[k - 1] + 2 if k else 0], repr(v).encode("ascii")]
+        done = commas[k] if k < len(commas) else len(row)
+    pieces.append(row[done:])
+    return b"".join(pieces)
