@@ -16,11 +16,12 @@ order, after every result before it.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import threading
 from contextlib import contextmanager
-from typing import Callable, Generic, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -290,3 +291,194 @@ def _in_threads(count: int, worker: Callable[[], Callable[[int], None]], threads
             thread.join()
     if state["error"] is not None:
         raise state["error"]
+
+
+# -- a second process writing text
+
+
+def text_bound(numbers_per_row: int, flops_per_row: float) -> bool:
+    """Whether writing a row's numbers as text takes at least three times as long as its
+    matrix products: then one core writes text while the others wait, and a second
+    process writing text (:class:`TextHelper`) has a core to run on. Where the products
+    take longer, every core is busy already (the helper only made a wide network's
+    stream slower, by what it takes to send it the numbers)."""
+    return _cores() > 1 and flops_per_row * FLOP_SECONDS * 3 <= numbers_per_row * TEXT_SECONDS
+
+# A helper process is started once a stream has written this many numbers (about a
+# fifth of a second of text on one core): a short stream never pays for its start.
+HELPER_AFTER = 1 << 22
+
+# What the helper runs: sys.path is the caller's, so that it imports the same nncalc
+# (and not one in the current directory, which ``python -m`` would put first).
+_HELPER_CODE = "import sys; sys.path[:] = {path!r}; from nncalc.pipeline import _serve; _serve({fd})"
+
+
+class TextHelper:
+    """A second Python process that writes every other block of a stream's text.
+
+    Text is made by code that holds Python's lock (orjson, bytes.replace), so a thread
+    cannot make it beside the caller; a process can. The caller hands the helper the
+    numbers of the next block (:meth:`send`), makes and writes the block before it
+    itself, and then lets the helper write its block to the same output (:meth:`write`),
+    which it made meanwhile: the text goes out in order, the helper's without passing
+    back through the caller.
+
+    The helper runs the same code on the same numbers, so its text is the caller's, byte
+    for byte. It is a convenience, never a dependency: where it cannot start (no POSIX
+    pipes, no interpreter to run, an output that is not a file descriptor), has not
+    started yet, or fails to make a block's text, ``send`` returns False or ``write``
+    None, and the caller writes that block itself. An error writing the output (a closed
+    pipe, a full disk) is raised by ``write`` as the caller's own write raises it. The
+    helper ignores Ctrl-C (the caller decides what an interrupt does) and ends when the
+    caller closes it or exits: its standard input then ends.
+    """
+
+    def __init__(self, out_fd: int | None) -> None:
+        self._fd = out_fd
+        self._proc: Any = None
+        self._state = "new"  # new, starting, ready, gone
+
+    def start(self) -> None:
+        if self._state != "new":
+            return
+        self._state = "gone"
+        if os.name != "posix" or not sys.executable or self._fd is None:
+            return
+        import subprocess
+
+        try:
+            # a copy of the output's descriptor, which the helper keeps under its number
+            # (the output may be 1, which is the helper's own answers to the caller)
+            fd = os.dup(self._fd)
+        except OSError:
+            return
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-c", _HELPER_CODE.format(path=sys.path, fd=fd)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(fd,),
+            )
+        except (OSError, ValueError):
+            return
+        finally:
+            os.close(fd)
+        try:  # a job in one write, where Linux lets a pipe hold it
+            import fcntl
+
+            fcntl.fcntl(self._proc.stdin.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+        except (ImportError, AttributeError, OSError):
+            pass
+        self._state = "starting"
+
+    def ready(self) -> bool:
+        """Whether the helper takes blocks (it says so once it has imported what it
+        needs; until then the caller writes every block itself)."""
+        if self._state == "starting":
+            import select
+
+            try:
+                waiting, _, _ = select.select([self._proc.stdout], [], [], 0)
+                if waiting:
+                    self._state = "ready" if self._proc.stdout.read(1) == b"R" else "gone"
+            except (OSError, ValueError):
+                self._state = "gone"
+        return self._state == "ready"
+
+    def send(self, job: tuple[Any, ...]) -> bool:
+        """Hand over ``(render, arrays, encoding, errors)``; False if the helper cannot
+        take it. The helper makes its text at once, and writes it on :meth:`write`."""
+        if not self.ready():
+            return False
+        import pickle
+
+        try:
+            data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+            self._proc.stdin.write(b"J" + len(data).to_bytes(8, "little"))
+            self._proc.stdin.write(data)
+            self._proc.stdin.flush()
+        except (OSError, ValueError, pickle.PicklingError, AttributeError, TypeError):
+            self._state = "gone"
+            return False
+        return True
+
+    def write(self) -> bool:
+        """Let the helper write the text of the block last sent (the caller has flushed
+        everything before it); False if it could not make it (the caller writes it).
+        OSError where writing it failed."""
+        try:
+            self._proc.stdin.write(b"G")
+            self._proc.stdin.flush()
+            answer = self._proc.stdout.read(5)
+        except (OSError, ValueError):
+            answer = b""
+        if answer[:1] == b"D":
+            return True
+        if answer[:1] == b"W" and len(answer) == 5:
+            code = int.from_bytes(answer[1:], "little")
+            raise (BrokenPipeError if code == errno.EPIPE else OSError)(code, os.strerror(code))
+        self._state = "gone"  # it failed, or went away: no more blocks to it
+        return False
+
+    def close(self) -> None:
+        proc, self._proc, self._state = self._proc, None, "gone"
+        if proc is None:
+            return
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            proc.wait(timeout=5)
+        except Exception:  # noqa: BLE001 - it did not end: it is ended
+            proc.kill()
+            proc.wait()
+
+
+def _serve(fd: int) -> None:  # pragma: no cover - runs in the helper process (tests drive it through TextHelper)
+    """The helper's loop, until its input ends: ``J``, a length and a pickled job: make
+    its text; ``G``: write it to ``fd`` and answer ``D`` (done), ``E`` (the text could
+    not be made: the caller makes it) or ``W`` and the errno of a failed write."""
+    import pickle
+    import select
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    stdin, answer = sys.stdin.buffer, sys.stdout.buffer
+    text: Any = None
+    try:
+        import numpy  # noqa: F401 - loaded before saying ready, as every job needs it
+
+        answer.write(b"R")
+        answer.flush()
+        while True:
+            kind = stdin.read(1)
+            if kind == b"J":
+                data = stdin.read(int.from_bytes(stdin.read(8), "little"))
+                try:
+                    render, arrays, encoding, errors = pickle.loads(data)
+                    text = memoryview(render(arrays, encoding, errors)).cast("B")
+                except Exception:  # noqa: BLE001 - the caller makes it again, and raises
+                    text = None
+            elif kind == b"G":
+                if text is None:
+                    answer.write(b"E" + bytes(4))
+                else:
+                    try:
+                        while len(text):
+                            try:
+                                text = text[os.write(fd, text) :]
+                            except BlockingIOError:  # an output set non-blocking
+                                select.select([], [fd], [])
+                        answer.write(b"D" + bytes(4))
+                    except OSError as e:
+                        answer.write(b"W" + (e.errno or errno.EIO).to_bytes(4, "little"))
+                text = None
+                answer.flush()
+            else:
+                break
+    except BaseException:  # noqa: BLE001 - the caller went away: end quietly
+        pass
+    os._exit(0)

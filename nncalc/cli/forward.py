@@ -104,7 +104,7 @@ def forward(
         chunks = batches(net, vectors, files, input_format, keep=keep)
         if fmt in ("csv", "json"):
             from nncalc.engine import SEQUENTIAL_MAX
-            from nncalc.pipeline import leave_a_core
+            from nncalc.pipeline import leave_a_core, text_bound
 
             # The products BLAS computes per input, against the numbers written of it.
             flops = 2.0 * sum(layer.nin * layer.nout for layer in net.layers if layer.nin > SEQUENTIAL_MAX)
@@ -126,14 +126,18 @@ def forward(
             from nncalc.engine import predict
             from nncalc.render.data import outputs_only_bytes
 
-            with leave_a_core(net.nin + net.nout, flops):
-                _stream(chunks, lambda x, first: [x, predict(net, x, first)], outputs_only_bytes, "", threaded)
+            numbers = net.nin + net.nout
+            with leave_a_core(numbers, flops):
+                helper = threaded and text_bound(numbers, flops)
+                _stream(chunks, lambda x, first: [x, predict(net, x, first)], outputs_only_bytes, "", threaded, helper)
         elif fmt == "json":
             from nncalc.engine import forward as run
             from nncalc.render.data import trace_arrays, trace_bytes
 
-            with leave_a_core(net.nin + sum(2 * layer.nout for layer in net.layers) + net.nout, flops):
-                _stream(chunks, lambda x, first: trace_arrays(run(net, x, first)), trace_bytes(net), "", threaded)
+            numbers = net.nin + sum(2 * layer.nout for layer in net.layers) + net.nout
+            with leave_a_core(numbers, flops):
+                helper = threaded and text_bound(numbers, flops)
+                _stream(chunks, lambda x, first: trace_arrays(run(net, x, first)), trace_bytes(net), "", threaded, helper)
         else:
             from nncalc.engine import forward as run
 
@@ -165,6 +169,7 @@ def _stream(
     render: Callable[[Arrays, str, str], bytes | bytearray],
     header: str = "",
     threaded: bool = True,
+    helper: bool = False,
 ) -> None:
     """Write each chunk as soon as it is computed, so memory stays flat.
 
@@ -173,25 +178,49 @@ def _stream(
     The next chunk is read and computed in a worker thread while this one is formatted
     and written (nncalc.pipeline), in order, holding at most two chunks; one after the
     other where ``threaded`` is false (standard input is read only by the main thread).
+    With ``helper``, a long stream's text is written half here and half by a second
+    process (nncalc.pipeline.TextHelper), every other block of rows, in order.
 
     The header goes out with the first rows, so input that is bad from its first row
     leaves stdout empty.
     """
-    from nncalc.pipeline import Ahead
+    from contextlib import closing, nullcontext
+
+    from nncalc.pipeline import HELPER_AFTER, Ahead, TextHelper
 
     write, encoding, errors = _output()
     pending = header.encode(encoding, errors)
+    out = getattr(write, "__self__", None)  # the binary stream written to, if it is one
+    second = TextHelper(_fd(out)) if helper else None
+    written = 0  # numbers
+
+    def emit(text: bytes | bytearray) -> None:
+        nonlocal pending
+        if pending:
+            write(pending)
+            pending = b""
+        write(text)
 
     def put(arrays: Arrays) -> None:
-        nonlocal pending
+        nonlocal written
         n = len(arrays[0])
-        step = max(1, TEXT_VALUES // sum(a.shape[1] for a in arrays))
-        for i in range(0, n, step):
-            text = render([a[i : i + step] for a in arrays], encoding, errors)
-            if pending:
-                write(pending)
-                pending = b""
-            write(text)
+        width = sum(a.shape[1] for a in arrays)
+        step = max(1, TEXT_VALUES // width)
+        blocks = [[a[i : i + step] for a in arrays] for i in range(0, n, step)]
+        k = 0
+        while k < len(blocks):
+            if second is not None and written >= HELPER_AFTER:
+                second.start()
+            # the next block to the helper, if it takes it; this one here meanwhile
+            theirs = k + 1 < len(blocks) and second is not None and second.send((render, blocks[k + 1], encoding, errors))
+            emit(render(blocks[k], encoding, errors))
+            if theirs:
+                out.flush()  # type: ignore[union-attr]  # all before it is out: the helper's turn
+                if not second.write():  # type: ignore[union-attr]
+                    emit(render(blocks[k + 1], encoding, errors))
+            done = 2 if theirs else 1
+            written += width * sum(len(b[0]) for b in blocks[k : k + done])
+            k += done
 
     def numbered() -> Iterator[tuple[int, np.ndarray]]:
         first = 1
@@ -204,7 +233,7 @@ def _stream(
             if close is not None:
                 close()
 
-    with Ahead(numbered(), lambda item: compute(item[1], item[0]), threaded) as results:
+    with closing(second) if second else nullcontext(), Ahead(numbered(), lambda item: compute(item[1], item[0]), threaded) as results:
         for item, arrays, error in results:
             if error is not None:
                 # The inputs before the one that overflowed are valid: their outputs go
@@ -219,6 +248,14 @@ def _stream(
             del arrays
     if pending:
         write(pending)
+
+
+def _fd(stream: object) -> int | None:
+    """The file descriptor below a binary stream, or None (a stream in memory)."""
+    try:
+        return int(stream.fileno())  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def _output() -> tuple[Callable[[bytes | bytearray], object], str, str]:

@@ -201,7 +201,9 @@ def _finite(values: np.ndarray) -> np.ndarray:
     ``json.dumps(allow_nan=False)`` raises."""
     values = np.ascontiguousarray(values, dtype=np.float64)
     # a finite sum: every value is finite (one pass, no array of flags)
-    if not np.isfinite(values.sum()) and not np.isfinite(values).all():
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = values.sum()
+    if not np.isfinite(total) and not np.isfinite(values).all():
         raise ValueError("Out of range float values are not JSON compliant")
     return values
 
@@ -352,12 +354,15 @@ def trace_lines(net: Network, trace: Trace) -> str:
 def trace_bytes(net: Network) -> Callable[[Sequence[np.ndarray], str, str], bytes | bytearray]:
     """:func:`trace_lines` as bytes, for a stream: a function of :func:`trace_arrays`
     (or the same rows of each) and the stream's encoding and errors."""
-    pieces = trace_pieces(net)
+    from functools import partial
 
-    def write(arrays: Sequence[np.ndarray], encoding: str = "utf-8", errors: str = "strict") -> bytes | bytearray:
-        return _line_bytes([p.encode(encoding, errors) for p in pieces], arrays)
+    return partial(_glued_bytes, tuple(trace_pieces(net)))  # a partial pickles, for a helper process
 
-    return write
+
+def _glued_bytes(
+    pieces: Sequence[str], arrays: Sequence[np.ndarray], encoding: str = "utf-8", errors: str = "strict"
+) -> bytes | bytearray:
+    return _line_bytes([p.encode(encoding, errors) for p in pieces], arrays)
 
 
 _OUTPUTS_ONLY = ['{"input": [', '], "output": [', "]}\n"]

@@ -1,0 +1,164 @@
+"""A long stream's text written half by a second process (nncalc.pipeline.TextHelper):
+the same bytes as written by one process, whatever happens to the helper.
+
+Each test runs nncalc in a process of its own, through a wrapper that sets when the
+helper starts (at once, or never) and counts the blocks it wrote; the reference is the
+same command with no helper.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="the helper needs POSIX pipes")
+
+# argv: mode (on, off, kill), a file for the count of the helper's blocks, nncalc's args
+WRAP = """\
+import os, sys
+from nncalc import pipeline
+from nncalc.cli import forward, main
+
+mode, report = sys.argv[1], sys.argv[2]
+del sys.argv[1:3]
+sys.argv[0] = "nncalc"
+pipeline.HELPER_AFTER = 1 << 62 if mode == "off" else 0
+pipeline._cores = lambda: 2
+forward.TEXT_VALUES = 4096  # many blocks of text
+written = [0]
+start, write = pipeline.TextHelper.start, pipeline.TextHelper.write
+
+def started(self):
+    new = self._state == "new"
+    start(self)
+    if new and self._proc is not None:
+        while self._state == "starting" and not self.ready():  # the blocks from the first on
+            pass
+        with open(report + ".pid", "w") as f:
+            f.write(str(self._proc.pid))
+
+def counted(self):
+    ok = write(self)
+    written[0] += ok
+    with open(report, "w") as f:
+        f.write(str(written[0]))
+    if mode == "kill" and written[0] == 2:
+        self._proc.kill()
+        self._proc.wait()
+    return ok
+
+pipeline.TextHelper.start, pipeline.TextHelper.write = started, counted
+main()
+"""
+
+FORMATS = [["--json"], ["--json", "--outputs-only"]]
+
+
+@pytest.fixture(scope="module")
+def rows(tmp_path_factory):
+    """100,000 rows of 2 inputs: blocks of text enough for the helper to write several."""
+    path = tmp_path_factory.mktemp("helper") / "rows.csv"
+    X = np.random.default_rng(4).normal(size=(100_000, 2)) * 10.0 ** np.random.default_rng(5).integers(-6, 6, (100_000, 1))
+    path.write_text("x1,x2\n" + "".join(f"{a!r},{b!r}\n" for a, b in X.tolist()))
+    return path
+
+
+def nncalc(mode, tmp_path, args, **kwargs):
+    report = tmp_path / f"count-{mode}"
+    proc = subprocess.run([sys.executable, "-c", WRAP, mode, str(report), *args], **kwargs)
+    count = int(report.read_text()) if report.exists() else 0
+    return proc, count, report
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_same_bytes_with_and_without_the_helper(tmp_path, rows, fmt):
+    args = ["forward", "two-layer", "--inputs", str(rows), *fmt]
+    alone, none, _ = nncalc("off", tmp_path, args, capture_output=True)
+    helped, blocks, _ = nncalc("on", tmp_path, args, capture_output=True)
+    assert none == 0 and blocks >= 2  # the helper wrote blocks of its own
+    assert (alone.returncode, alone.stderr) == (helped.returncode, helped.stderr) == (0, b"")
+    assert helped.stdout == alone.stdout
+    assert helped.stdout.count(b"\n") == 100_000
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_helper_that_dies_leaves_its_blocks_to_the_caller(tmp_path, rows, fmt):
+    args = ["forward", "two-layer", "--inputs", str(rows), *fmt]
+    alone, _, _ = nncalc("off", tmp_path, args, capture_output=True)
+    helped, blocks, _ = nncalc("kill", tmp_path, args, capture_output=True)
+    assert blocks == 2
+    assert (helped.returncode, helped.stderr) == (0, b"")
+    assert helped.stdout == alone.stdout
+
+
+def test_a_bad_row_late_in_the_stream(tmp_path, rows):
+    bad = tmp_path / "bad.csv"
+    lines = rows.read_text().splitlines(keepends=True)
+    lines[90_001] = "1,x\n"  # input 90,001, on line 90,002
+    bad.write_text("".join(lines))
+    args = ["forward", "two-layer", "--inputs", str(bad), "--json"]
+    alone, _, _ = nncalc("off", tmp_path, args, capture_output=True)
+    helped, blocks, _ = nncalc("on", tmp_path, args, capture_output=True)
+    assert blocks >= 2
+    assert helped.returncode == alone.returncode == 1
+    assert helped.stderr == alone.stderr
+    assert helped.stderr.decode().splitlines() == [f"error: {bad}:90002: 'x' is not a number; expected 2 numbers"]
+    assert helped.stdout == alone.stdout and helped.stdout.count(b"\n") == 90_000
+
+
+def test_a_closed_pipe_ends_quietly_and_the_helper_with_it(tmp_path, rows):
+    report = tmp_path / "count-on"
+    proc = subprocess.run(
+        f"{sys.executable} -c '{WRAP}' on {report} forward two-layer --inputs {rows} --json"
+        " | head -c 3000000 > /dev/null; echo ${PIPESTATUS[0]}",
+        shell=True, capture_output=True, text=True, executable="/bin/bash",
+    )
+    assert proc.stderr == ""
+    assert proc.stdout.strip() in ("0", "1")  # as without the helper: 0 if all was written
+    assert int(report.read_text()) >= 1
+    assert_ended(int((tmp_path / "count-on.pid").read_text()))
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_a_full_disk_is_one_error(tmp_path, rows):
+    # The helper's first block is the second: the first, the caller's, fills a buffer only.
+    with open("/dev/full", "wb") as full:
+        proc, _, report = nncalc("on", tmp_path, ["forward", "two-layer", "--inputs", str(rows), "--json"], stdout=full, stderr=subprocess.PIPE)
+    assert proc.returncode == 1
+    assert proc.stderr.decode().splitlines() == ["error: cannot write the output: No space left on device"]
+
+
+def test_an_interrupt_ends_both(tmp_path, rows):
+    report = tmp_path / "count-on"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRAP, "on", str(report), "forward", "two-layer", "--inputs", str(rows), "--json"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not report.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGINT)  # as Ctrl-C does: to the whole group
+    _, err = proc.communicate()
+    assert b"Traceback" not in err
+    assert proc.returncode in (0, 130)  # 0 if it had ended already
+    assert_ended(int((tmp_path / "count-on.pid").read_text()))
+
+
+def assert_ended(pid):
+    """The helper process ``pid`` has ended (it may take a moment after its caller)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().split(")")[-1].split()[0] == "Z":
+                    return  # ended, not yet reaped by whoever adopted it
+        except FileNotFoundError:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the helper {pid} is still running")
