@@ -297,12 +297,12 @@ def _in_threads(count: int, worker: Callable[[], Callable[[int], None]], threads
 
 
 def text_bound(numbers_per_row: int, flops_per_row: float) -> bool:
-    """Whether writing a row's numbers as text takes at least three times as long as its
-    matrix products: then one core writes text while the others wait, and a second
-    process writing text (:class:`TextHelper`) has a core to run on. Where the products
-    take longer, every core is busy already (the helper only made a wide network's
-    stream slower, by what it takes to send it the numbers)."""
-    return _cores() > 1 and flops_per_row * FLOP_SECONDS * 3 <= numbers_per_row * TEXT_SECONDS
+    """Whether writing a row's numbers as text takes at least twice as long as its
+    matrix products: then one core writes text while the others wait for it, and a
+    second process writing text (:class:`TextHelper`) has a core to run on. Where the
+    two take about as long, every core is busy already (``--json --outputs-only`` of
+    784-512-256-10: the helper made it slower, by what sending it the numbers takes)."""
+    return _cores() > 1 and flops_per_row * FLOP_SECONDS * 2 <= numbers_per_row * TEXT_SECONDS
 
 # A helper process is started once a stream has written this many numbers (about a
 # fifth of a second of text on one core): a short stream never pays for its start.
