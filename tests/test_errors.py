@@ -153,11 +153,19 @@ def test_overflow_in_a_batch_names_the_input(run, spec_file):
     assert "for input 2;" in line
 
 
-def test_usage_errors_keep_status_2(run):
-    result = run("forward", "two-layer", "--no-such-flag")
-    assert result.exit_code == 2
-    assert result.stdout == ""
+def test_usage_errors_are_one_line_too(run):
+    assert_one_error(run("forward", "two-layer", "--no-such-flag"), "error: no such option: --no-such-flag (see 'nncalc forward --help')")
+    assert_one_error(run("forwrd", "two-layer"), "error: no such command 'forwrd'. Did you mean 'forward'? (see 'nncalc --help')")
+    assert_one_error(run("forward"), "error: missing argument 'SPEC' (see 'nncalc forward --help')")
+    assert_one_error(run("forward", "two-layer", "--input"), "error: option '--input' requires an argument")
 
 
 def test_precision_out_of_range_is_a_usage_error(run):
-    assert run("forward", "two-layer", "--precision", "0").exit_code == 2
+    assert_one_error(run("forward", "two-layer", "--precision", "0"), "'--precision': 0 is not in the range 1<=x<=17")
+
+
+def test_nncalc_alone_prints_its_help(run):
+    result = run()
+    assert result.exit_code == 0 and result.stderr == ""
+    assert result.stdout.startswith("Usage: nncalc [OPTIONS] COMMAND [ARGS]...")
+    assert "forward" in result.stdout

@@ -156,7 +156,8 @@ def test_terminals_that_are_not_utf8(args, encoding):
 
 def test_seed_must_not_be_negative(run):
     result = run("collapse", "two-layer", "--seed", "-1")
-    assert result.exit_code == 2 and result.stdout == ""
+    assert result.exit_code == 1 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and "--seed" in result.stderr
 
 
 def test_collapse_refuses_several_inputs(run):

@@ -33,8 +33,46 @@ class Command(typer.core.TyperCommand):
         return [p.replace("{", "").replace("}", "") for p in super().collect_usage_pieces(ctx)]
 
 
+def _click_exceptions() -> Any:
+    """Click's exceptions module, as this Typer uses it (its own copy, or click's)."""
+    vendored = getattr(typer.core, "_click", None)
+    if vendored is not None:
+        return vendored.exceptions
+    import click.exceptions
+
+    return click.exceptions
+
+
+class Group(typer.core.TyperGroup):
+    """Typer's group, whose usage errors (an unknown option, a missing argument, a value
+    out of range) are one line on stderr and exit status 1, as every other bad input:
+    ``error: no such option: --bogus (see 'nncalc forward --help')``."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        exceptions = _click_exceptions()
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except exceptions.ClickException as e:
+            ctx = getattr(e, "ctx", None)
+            if type(e).__name__ == "NoArgsIsHelpError" and ctx is not None:  # `nncalc` alone
+                sys.stdout.write(ctx.get_help() + "\n")
+                sys.exit(0)
+            message = " ".join(e.format_message().split()).removesuffix(".")
+            message = message[:1].lower() + message[1:] if message[1:2].islower() else message
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            sys.stderr.write(f"error: {message}{hint}\n")
+            sys.exit(1)
+        except typer.Abort:
+            sys.stderr.write("error: aborted\n")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
     name="nncalc",
+    cls=Group,
     help=(
         "A calculator for neural-network forward passes: every weighted sum and "
         "activation, worked out step by step.\n\n"
