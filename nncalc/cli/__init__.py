@@ -1,6 +1,6 @@
 """The command line: one module per command, each parsing its arguments, calling the
 library and a renderer, and turning an :class:`~nncalc.errors.NncalcError` into one line
-on stderr with exit status 1 (usage errors keep Typer's status 2).
+on stderr with exit status 1 (usage errors too: common.Group).
 
 ``nncalc.cli.app`` is the Typer app with every command. The ``nncalc`` entry point
 registers only the command it is asked for (Typer inspects the signature of every
