@@ -12,6 +12,7 @@ import re
 import sys
 import warnings
 import weakref
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
@@ -445,8 +446,23 @@ def _ndjson_plain(part: bytes, width: int) -> np.ndarray | None:
     return _fast_rows(part.translate(None, b"[]"), ",", width)
 
 
+# A JSON number (RFC 8259): what NDJSON lines hold, as JSON documents do; '+1', '.5',
+# '1.' and '1/3' are numbers elsewhere (a spec, --input, CSV) but not JSON.
+_JSON_NUMBER = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+
+
+@lru_cache(maxsize=None)
+def _json_number_pattern() -> re.Pattern[str]:
+    return re.compile(_JSON_NUMBER)
+
+
+@lru_cache(maxsize=None)
+def _json_row() -> re.Pattern[str]:
+    return re.compile(rf"\[[ \t]*{_JSON_NUMBER}(?:[ \t]*,[ \t]*{_JSON_NUMBER})*[ \t]*\]")
+
+
 def _ndjson_fast(lines: list[str], width: int) -> np.ndarray | None:
-    """The rows of lines that are all plainly ``[n, n, ...]``, else None.
+    """The rows of lines that are all plainly ``[n, n, ...]`` of JSON numbers, else None.
 
     Counting brackets over the joined chunk checks, in C, that every non-blank line starts
     with its only '[' and ends with its only ']'; the rest is CSV for np.loadtxt.
@@ -461,6 +477,9 @@ def _ndjson_fast(lines: list[str], width: int) -> np.ndarray | None:
         and ("\n" + text).count("\n[") == n
         and (text + "\n").count("]\n") == n
     ):
+        return None
+    row = _json_row().fullmatch
+    if not all(row(line) for line in stripped if line):
         return None
     rows = _loadtxt(text.replace("[", "").replace("]", "").split("\n"), ",", None)
     if rows is None or rows.shape != (n, width) or not np.isfinite(rows).all():
@@ -489,6 +508,11 @@ def _ndjson_scan(
             good.append([parse_number(f) for f in fields])
         except ValueError as e:
             return _rows(good, width), InputError(f"{e}; expected {width} numbers", **where)
+        for k, f in enumerate(fields):
+            if not _json_number_pattern().fullmatch(f):
+                good.pop()
+                problem = f"value {k + 1}: {shown(f)} is a number, but not as JSON writes one (like 0.5, -2, 1e-3)"
+                return _rows(good, width), InputError(problem, **where)
     return _rows(good, width), None
 
 

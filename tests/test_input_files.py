@@ -103,6 +103,12 @@ def test_a_header_of_the_wrong_width_is_an_error(run, tmp_path):
         ("[1, 2] # note", "which is not JSON"),
         ("[1, 2, 3]", "expected 2 values, got 3"),
         ("1, 2", "expected a list of 2 numbers, like [1, 2]"),
+        # numbers elsewhere, but not JSON's, as a JSON document refuses them too
+        ("[1/3, 2]", "value 1: '1/3' is a number, but not as JSON writes one (like 0.5, -2, 1e-3)"),
+        ("[1, +2]", "value 2: '+2' is a number, but not as JSON writes one"),
+        ("[.5, 2]", "value 1: '.5' is a number, but not as JSON writes one"),
+        ("[1., 2]", "value 1: '1.' is a number, but not as JSON writes one"),
+        ("[01, 2]", "value 1: '01' is a number, but not as JSON writes one"),
     ],
 )
 def test_ndjson_has_no_header_and_skips_nothing(run, tmp_path, bad, message):
