@@ -217,6 +217,16 @@ def _fail(message: str, source: str, field: tuple[Any, ...]) -> SpecError:
     return e
 
 
+def _joins_emoji(name: str, i: int, category: Any) -> bool:
+    """Whether ``name[i]`` is a zero-width joiner inside an emoji sequence (👩‍💻: a
+    symbol, perhaps a skin tone or the emoji form U+FE0F, the joiner, a symbol): the one
+    format character a name may hold, as it hides nothing there."""
+    if name[i] != "\u200d" or not 0 < i < len(name) - 1:
+        return False
+    before, after = name[i - 1], name[i + 1]
+    return (category(before) in ("So", "Sk") or before == "\ufe0f") and category(after) == "So"
+
+
 def check_name(name: Any, what: str, source: str, field: tuple[Any, ...]) -> str:
     """A name as a person reads it: non-empty text without control characters."""
     if not isinstance(name, str) or not name.strip():
@@ -225,7 +235,15 @@ def check_name(name: Any, what: str, source: str, field: tuple[Any, ...]) -> str
         return name  # (the test below, for the common case, without loading unicodedata)
     import unicodedata
 
-    bad = next((c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")), None)
+    category = unicodedata.category
+    bad = next(
+        (
+            c
+            for i, c in enumerate(name)
+            if category(c) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") and not _joins_emoji(name, i, category)
+        ),
+        None,
+    )
     if bad is not None:
         raise _fail(
             f"{what} holds the control character U+{ord(bad):04X}; names must be printable text",

@@ -13,6 +13,8 @@ import sys
 import numpy as np
 import pytest
 
+import nncalc
+
 from tests.conftest import assert_one_error
 
 
@@ -33,6 +35,28 @@ def test_control_characters(run, spec_file, text, where, message):
     path = spec_file(text)
     line = assert_one_error(run("validate", path), f"{path}:{where}:", message)
     assert "\x1b" not in line and "\x00" not in line and "\x07" not in line
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\U0001F469\u200d\U0001F4BB",  # woman technologist
+        "\U0001F469\U0001F3FD\u200d\U0001F4BB",  # with a skin tone
+        "\U0001F3F3\ufe0f\u200d\U0001F308",  # rainbow flag: the emoji form, then the joiner
+        "family \U0001F468\u200d\U0001F469\u200d\U0001F467",
+    ],
+)
+def test_emoji_joined_by_zero_width_joiners_are_names(name):
+    net = nncalc.from_arrays([{"weights": [[1.0, 2.0]], "name": name}])
+    assert net.layers[0].name == name
+
+
+@pytest.mark.parametrize(
+    "name", ["a\u200db", "\u200d\U0001F469", "\U0001F469\u200d", "\U0001F469\u200dx", "x\u200d\U0001F469", "\U0001F469\u200d\u200d\U0001F4BB"]
+)
+def test_a_joiner_elsewhere_is_refused(name):
+    with pytest.raises(nncalc.SpecError, match="control character U\\+200D"):
+        nncalc.from_arrays([{"weights": [[1.0, 2.0]], "name": name}])
 
 
 def test_control_characters_on_stdin(run):
