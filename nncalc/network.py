@@ -217,7 +217,7 @@ def _fail(message: str, source: str, field: tuple[Any, ...]) -> SpecError:
     return e
 
 
-def _joins_emoji(name: str, i: int, category: Any) -> bool:
+def joins_emoji(name: str, i: int, category: Any) -> bool:
     """Whether ``name[i]`` is a zero-width joiner inside an emoji sequence (👩‍💻: a
     symbol, perhaps a skin tone or the emoji form U+FE0F, the joiner, a symbol): the one
     format character a name may hold, as it hides nothing there."""
@@ -240,7 +240,7 @@ def check_name(name: Any, what: str, source: str, field: tuple[Any, ...]) -> str
         (
             c
             for i, c in enumerate(name)
-            if category(c) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") and not _joins_emoji(name, i, category)
+            if category(c) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") and not joins_emoji(name, i, category)
         ),
         None,
     )

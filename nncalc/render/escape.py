@@ -40,12 +40,20 @@ def visible(s: str) -> str:
     'a\\x1b[2Jb\\nc\\u202ed'
     >>> visible("ħ ſ é 中")
     'ħ ſ é 中'
+    >>> coder = "\U0001F469\u200d\U0001F4BB"  # a joiner is left alone inside emoji only
+    >>> visible(coder) == coder, visible("a\u200db")
+    (True, 'a\\u200db')
     """
     if s.isprintable():  # the common case, in C
         return s
     import unicodedata
 
-    return "".join(_escape(c) if unicodedata.category(c) in _INVISIBLE else c for c in s)
+    from nncalc.network import joins_emoji
+
+    category = unicodedata.category
+    return "".join(
+        _escape(c) if category(c) in _INVISIBLE and not joins_emoji(s, i, category) else c for i, c in enumerate(s)
+    )
 
 
 def stream_encoding(stream: object) -> str:
