@@ -264,6 +264,7 @@ def _array(value: Any, what: str, source: str, field: tuple[Any, ...], keep: boo
         raise _fail(f"{what} have masked values; give every value", source, field)
     if isinstance(value, np.ndarray):
         arr = np.asarray(value)
+        first = arr
     else:
         try:
             arr = np.asarray(value)
@@ -278,6 +279,7 @@ def _array(value: Any, what: str, source: str, field: tuple[Any, ...], keep: boo
                 pass
         elif arr.dtype.kind in "iu" and _holds_bool(value):
             raise _fail(f"{what} must be numbers, not True or False", source, field)
+        first = arr
     kinds = {"b": "True/False values", "U": "text", "S": "bytes", "O": "Python objects", "c": "complex numbers"}
     if arr.dtype == bool or arr.dtype.kind not in "fiu":
         got = kinds.get(arr.dtype.kind, f"{arr.dtype} values")
@@ -289,10 +291,16 @@ def _array(value: Any, what: str, source: str, field: tuple[Any, ...], keep: boo
         raise _fail(f"{what} hold a value too large for float64", source, field) from None
     # A finite sum means every value is finite (one pass, no temporary array); only a sum
     # that is not finite needs the values searched.
-    if not np.isfinite(arr.sum()) and not np.isfinite(arr).all():
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = arr.sum()
+    if not np.isfinite(total) and not np.isfinite(arr).all():
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise _fail(f"{what} hold a value that is not finite, at index {index}", source, field)
-    if isinstance(value, np.ndarray) and np.may_share_memory(arr, value) and not _handed_over(value):
+    if isinstance(value, np.ndarray):
+        held = np.may_share_memory(arr, value) and not _handed_over(value)
+    else:  # a tensor, a DataFrame, a memoryview, anything with __array__: its memory
+        held = arr is first and not isinstance(value, (list, tuple))
+    if held:
         arr = arr.copy() if keep else arr.view()
     arr.flags.writeable = False
     return arr
@@ -535,7 +543,7 @@ def length_problem(n: int, net: Network, what: str, output: bool = False) -> str
 def check_inputs(value: Any, net: Network, keep: bool = True) -> np.ndarray:
     """The default ``input``: one input or a batch, each with one value per input of the
     first layer (``keep``: as :func:`_array`)."""
-    x = _array(value, "input", net.source, ("input",), keep)
+    x = _array(value, "inputs", net.source, ("input",), keep)
     if x.ndim == 1:
         x = x.reshape(1, -1)
     if x.ndim != 2 or x.shape[0] == 0:

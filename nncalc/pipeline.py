@@ -347,10 +347,13 @@ class TextHelper:
         import subprocess
 
         try:
-            # a copy of the output's descriptor, which the helper keeps under its number
-            # (the output may be 1, which is the helper's own answers to the caller)
-            fd = os.dup(self._fd)
-        except OSError:
+            # a copy of the output's descriptor, which the helper keeps under its number:
+            # 3 or more, clear of the helper's standard streams (the output may be 1, the
+            # helper's answers, or 2 where the caller's standard input was closed)
+            import fcntl
+
+            fd = fcntl.fcntl(self._fd, fcntl.F_DUPFD_CLOEXEC, 3)
+        except (ImportError, AttributeError, OSError):
             return
         try:
             self._proc = subprocess.Popen(
@@ -405,21 +408,30 @@ class TextHelper:
 
     def write(self) -> bool:
         """Let the helper write the text of the block last sent (the caller has flushed
-        everything before it); False if it could not make it (the caller writes it).
-        OSError where writing it failed."""
+        everything before it); False if it wrote none of it (it could not make it, or
+        ended before it began): the caller writes it. OSError where writing it failed,
+        or where the helper ended while writing it (part of the block may be out: the
+        output cannot be mended)."""
         try:
             self._proc.stdin.write(b"G")
             self._proc.stdin.flush()
+            began = self._proc.stdout.read(1)
+        except (OSError, ValueError):
+            began = b""
+        if began != b"B":  # it made no text, or went away before writing: no more blocks to it
+            self._state = "gone"
+            return False
+        try:
             answer = self._proc.stdout.read(5)
         except (OSError, ValueError):
             answer = b""
         if answer[:1] == b"D":
             return True
+        self._state = "gone"
         if answer[:1] == b"W" and len(answer) == 5:
             code = int.from_bytes(answer[1:], "little")
             raise (BrokenPipeError if code == errno.EPIPE else OSError)(code, os.strerror(code))
-        self._state = "gone"  # it failed, or went away: no more blocks to it
-        return False
+        raise OSError(errno.EIO, "the second process writing it ended while writing")
 
     def close(self) -> None:
         proc, self._proc, self._state = self._proc, None, "gone"
@@ -439,8 +451,9 @@ class TextHelper:
 
 def _serve(fd: int) -> None:  # pragma: no cover - runs in the helper process (tests drive it through TextHelper)
     """The helper's loop, until its input ends: ``J``, a length and a pickled job: make
-    its text; ``G``: write it to ``fd`` and answer ``D`` (done), ``E`` (the text could
-    not be made: the caller makes it) or ``W`` and the errno of a failed write."""
+    its text; ``G``: answer ``E`` where the text could not be made (the caller makes it),
+    else ``B`` (begun), write it to ``fd``, and answer ``D`` (done) or ``W`` and the
+    errno of a failed write."""
     import pickle
     import select
     import signal
@@ -464,8 +477,10 @@ def _serve(fd: int) -> None:  # pragma: no cover - runs in the helper process (t
                     text = None
             elif kind == b"G":
                 if text is None:
-                    answer.write(b"E" + bytes(4))
+                    answer.write(b"E")
                 else:
+                    answer.write(b"B")  # beginning: from here on, the caller cannot redo it
+                    answer.flush()
                     try:
                         while len(text):
                             try:

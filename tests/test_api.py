@@ -6,6 +6,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -197,3 +198,35 @@ def test_a_batch_is_read_where_it_is_and_left_as_it_was():
     X[0, 0] = 100.0
     assert trace.inputs_to(0).tolist() == [[1.0, 2.0], [0.5, -1.0]]
     assert net.predict(X)[1].tolist() == before[1]
+
+
+def test_large_finite_values_raise_no_warning():
+    """1e308 + 1e308 overflows the sum that checks for NaN and infinities: the values
+    are then searched, quietly."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net = nncalc.from_arrays([{"weights": [[1e308, 1e308]]}])
+        assert net.layers[0].W.tolist() == [[1e308, 1e308]]
+        with pytest.raises(nncalc.ComputeError, match="overflows float64"):
+            net.predict(np.array([[1.0, 1.0]]))
+
+
+def test_array_likes_are_copied_for_a_trace_and_left_writeable():
+    """A tensor, a memoryview or an object whose __array__ hands out its own array: the
+    trace keeps a copy, and predict leaves the caller's memory writeable."""
+
+    class Holder:
+        def __init__(self):
+            self.a = np.array([[1.0, 2.0]])
+
+        def __array__(self, dtype=None, copy=None):
+            return self.a
+
+    net = nncalc.load("two-layer")
+    held = Holder()
+    view = memoryview(np.array([[1.0, 2.0]]))
+    for x, change in ((held, lambda: held.a.__setitem__((0, 0), 100.0)), (view, lambda: view.obj.__setitem__((0, 0), 100.0))):
+        trace = net.forward(x)
+        net.predict(x)
+        change()  # the caller's memory is still writeable, and the trace did not see it
+        assert trace.inputs_to(0).tolist() == [[1.0, 2.0]]

@@ -488,3 +488,49 @@ def test_a_second_caller_meanwhile_runs_in_its_own_thread(cores):
     pipeline.spread_blocks(4, worker)
     assert {who for who, _ in inner if who != "worker"} == {inner[0][1]}
     assert cores.limits == [1]  # only the first caller set the limit
+
+
+def test_standard_output_closed_is_one_error():
+    proc = subprocess.run(f"{entry()} forward two-layer --json >&-", shell=True, capture_output=True, text=True, executable="/bin/bash")
+    assert proc.returncode == 1
+    assert proc.stderr == "error: cannot write the output: standard output is closed\n"
+
+
+NONBLOCKING = """\
+import fcntl, os, subprocess, sys, time
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+proc = subprocess.Popen(sys.argv[1:], stdout=w, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+os.close(w)
+chunks = []
+while chunk := os.read(r, 1 << 16):
+    chunks.append(chunk)
+    if len(chunks) % 8 == 0:
+        time.sleep(0.001)  # a slow reader: the pipe fills, and a write takes part or nothing
+sys.stdout.buffer.write(b"".join(chunks))
+sys.exit(proc.wait())
+"""
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_unbuffered_non_blocking_output_gets_every_byte(wide_npy, fmt):
+    """python -u (PYTHONUNBUFFERED) writes through a raw stream, which may take part of
+    a write, or none of it where the output is non-blocking: the rest follows."""
+    spec, data = wide_npy
+    args = [entry(), "forward", spec, "--inputs", data, *fmt]
+    want = subprocess.run(args, capture_output=True)
+    got = subprocess.run([sys.executable, "-c", NONBLOCKING, *args], capture_output=True)
+    assert got.returncode == 0 and got.stderr == b""
+    assert got.stdout == want.stdout
+
+
+def test_names_in_a_stateful_encoding(spec_file):
+    """ISO-2022 writes a Korean name with ESC, SO and SI bytes: the records stay JSON."""
+    layers = "".join(f"  - name: 한{k}\n    weights: [[1, 0], [0, 1]]\n" for k in range(8))
+    spec = spec_file("input: [1, 2]\nlayers:\n" + layers)
+    for encoding in ("iso2022_kr", "iso2022_jp_2"):
+        proc = subprocess.run([entry(), "forward", spec, "--json"], capture_output=True, env={**os.environ, "PYTHONIOENCODING": encoding})
+        assert proc.returncode == 0, proc.stderr
+        record = json.loads(proc.stdout.decode(encoding))
+        assert [layer["name"] for layer in record["layers"]] == [f"한{k}" for k in range(8)]
+        assert record["output"] == [1.0, 2.0]

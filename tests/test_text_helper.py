@@ -8,6 +8,7 @@ same command with no helper.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -162,3 +163,59 @@ def assert_ended(pid):
             return
         time.sleep(0.02)
     raise AssertionError(f"the helper {pid} is still running")
+
+
+def test_with_standard_input_and_error_closed(tmp_path, rows):
+    """The output's copy for the helper is 3 or more: with fd 0 and 2 closed, a copy of 1
+    would be 2, where the helper's own stderr (/dev/null) goes."""
+    args = ["forward", "two-layer", "--inputs", str(rows), "--json"]
+    alone, _, _ = nncalc("off", tmp_path, args, capture_output=True)
+    out = tmp_path / "out.json"
+    report = tmp_path / "count-closed"
+    command = " ".join([sys.executable, "-c", f"'{WRAP}'", "on", str(report), *args])
+    proc = subprocess.run(f"{command} > {out} <&- 2>&-", shell=True, executable="/bin/bash")
+    assert proc.returncode == 0
+    assert int(report.read_text()) >= 2
+    assert out.read_bytes() == alone.stdout
+
+
+class Answers:
+    """The helper's side of the pipes, as TextHelper reads and writes them."""
+
+    def __init__(self, answers):
+        self.answers, self.sent = answers, b""
+
+    def write(self, data):
+        self.sent += data
+
+    def flush(self):
+        pass
+
+    def read(self, n):
+        out, self.answers = self.answers[:n], self.answers[n:]
+        return out
+
+
+def helper_answering(answers):
+    from nncalc.pipeline import TextHelper
+
+    helper = TextHelper(1)
+    helper._state = "ready"
+    helper._proc = type("Proc", (), {"stdin": Answers(b""), "stdout": Answers(answers)})()
+    return helper
+
+
+def test_a_helper_that_ends_before_writing_leaves_the_block_to_the_caller():
+    for answers in (b"", b"E"):
+        helper = helper_answering(answers)
+        assert helper.write() is False
+        assert not helper.ready()  # no more blocks to it
+
+
+def test_a_helper_that_ends_while_writing_is_an_error():
+    """Part of its block may be out: writing it again would repeat rows."""
+    with pytest.raises(OSError, match="ended while writing"):
+        helper_answering(b"B").write()
+    with pytest.raises(BrokenPipeError):
+        helper_answering(b"BW" + errno.EPIPE.to_bytes(4, "little")).write()
+    assert helper_answering(b"BD\0\0\0\0").write() is True

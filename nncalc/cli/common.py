@@ -369,6 +369,10 @@ def _can_encode(stream: Any, text: str) -> bool:
 
 def main() -> None:
     """Entry point of the ``nncalc`` command."""
+    if sys.stdout is None:  # started with standard output closed (`nncalc ... >&-`)
+        if sys.stderr is not None:
+            sys.stderr.write("error: cannot write the output: standard output is closed\n")
+        sys.exit(1)
     # A terminal that cannot show every character (latin-1, a C locale) gets escapes
     # (\u2192) instead of a crash; JSON stays valid, as \uXXXX is JSON's own escape.
     for stream in (sys.stdout, sys.stderr):

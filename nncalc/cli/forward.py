@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Callable, Iterator, List
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Iterator, List
 
 import typer
 
@@ -264,6 +264,7 @@ def _output() -> tuple[Callable[[bytes | bytearray], object], str, str]:
     text would give). Bytes go straight to the binary stream below sys.stdout where its
     encoding keeps ASCII as it is and no newline is translated; else as text.
     """
+    import io
     import os
 
     out = sys.stdout
@@ -277,8 +278,36 @@ def _output() -> tuple[Callable[[bytes | bytearray], object], str, str]:
         keeps_ascii = False
     if binary is not None and keeps_ascii and os.linesep == "\n":
         out.flush()
+        if isinstance(binary, io.RawIOBase):  # unbuffered (python -u): it may write part
+            return _Whole(binary).write, encoding, errors
         return binary.write, encoding, errors
     return (lambda text: out.write(bytes(text).decode("utf-8"))), "utf-8", "strict"
+
+
+class _Whole:
+    """A raw (unbuffered) binary stream written whole: a raw write may take only part of
+    the bytes, or none where the stream is set non-blocking and full; the rest is written
+    again once the stream takes more, as a buffered stream does."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def write(self, data: bytes | bytearray) -> None:
+        import select
+
+        view = memoryview(data).cast("B")
+        while len(view):
+            n = self.raw.write(view)
+            if n is None:  # non-blocking, and full for now
+                select.select([], [self.raw], [])
+                continue
+            view = view[n:]
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def fileno(self) -> int:
+        return int(self.raw.fileno())
 
 
 def _load_exact(spec: str, allow_outside: bool) -> Network:

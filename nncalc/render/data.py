@@ -293,7 +293,10 @@ def _line_bytes(glue: Sequence[bytes], arrays: Sequence[np.ndarray]) -> bytes | 
     # What follows each array's part of a row; after the last, the next row's start.
     after = list(glue[1:-1]) + [glue[-1] + glue[0]]
     distinct = list(dict.fromkeys(after))
-    if len(distinct) <= len(_MARKS) and sum(widths) < 64 * len(widths):
+    # (a piece holding a mark byte itself, as ESC, SO and SI in the ISO-2022 encodings of
+    # a name, goes the other way)
+    clear = not any(byte in _MARKS for g in glue for byte in g)
+    if clear and len(distinct) <= len(_MARKS) and sum(widths) < 64 * len(widths):
         # Short parts: all the numbers in one text, where each distinct piece gets a
         # mark in place of the comma it follows, then is put in by bytes.replace.
         code = dict(zip(distinct, _MARKS))
