@@ -246,11 +246,35 @@ def _scan_lines(
         where = dict(source=source, line=first_line + i)
         if len(fields) != width:
             return _rows(good, width), InputError(_width_problem(fields, width, delimiter), **where)
-        try:
-            good.append([parse_number(f) for f in fields])
-        except ValueError as e:
-            return _rows(good, width), InputError(f"{e}; expected {width} numbers", **where)
+        numbers = []
+        for k, f in enumerate(fields):
+            try:
+                numbers.append(parse_number(f))
+            except ValueError as e:
+                error = InputError(f"{e}; expected {width} numbers", column=_field_column(line, delimiter, k), **where)
+                return _rows(good, width), error
+        good.append(numbers)
     return _rows(good, width), None
+
+
+def _field_column(line: str, delimiter: str | None, k: int) -> int:
+    """The column (from 1, in characters) where field ``k`` of a line starts, past the
+    spaces before it: as :func:`_row_values` splits the line."""
+    start = len(line) - len(line.lstrip())  # as the line is stripped before it is split
+    for _ in range(k):
+        start = line.index(delimiter, start) + 1 if delimiter else _next_word(line, start)
+    while start < len(line) and line[start].isspace():
+        start += 1
+    return start + 1
+
+
+def _next_word(line: str, start: int) -> int:
+    """Where the word after the one at ``start`` begins (fields split by white space)."""
+    while start < len(line) and line[start].isspace():
+        start += 1
+    while start < len(line) and not line[start].isspace():
+        start += 1
+    return start
 
 
 def _loadtxt(lines: list[str], delimiter: str | None, comments: str | None) -> np.ndarray | None:

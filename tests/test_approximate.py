@@ -251,7 +251,7 @@ def test_samples_are_the_knots(run, tmp_path):
 def test_samples_from_standard_input(run):
     (record,) = lines(run("approximate", "--samples", "-", "--json", input="0,0\n1,1\n3,0\n"))
     assert record["samples"] == "<stdin>" and record["units"] == 2 and record["range"] == [0.0, 3.0]
-    assert_one_error(run("approximate", "--samples", "-", input="0,0\n1,x\n"), "<stdin>:2: 'x' is not a number")
+    assert_one_error(run("approximate", "--samples", "-", input="0,0\n1,x\n"), "<stdin>:2:3: 'x' is not a number")
 
 
 def test_samples_in_other_formats(run, tmp_path):
@@ -267,7 +267,7 @@ BAD_SAMPLES = [
     ("empty", "", "has no inputs"),
     ("comments only", "# nothing\n\n", "has no inputs"),
     ("one sample", "0,1\n", "1 sample: a network needs at least 2"),
-    ("not a number", "0,0\n1,abc\n", ":2: 'abc' is not a number"),
+    ("not a number", "0,0\n1,abc\n", ":2:3: 'abc' is not a number"),
     ("three columns", "0,0,0\n", ":1: expected 2 values, got 3"),
     ("nan", "0,0\n1,nan\n", ":2:"),
     ("too steep", "0,1e308\n1e-300,-1e308\n", "too large for float64"),
@@ -357,7 +357,7 @@ def test_long_and_hostile_arguments_are_quoted_short_and_escaped(run, tmp_path):
     assert "\x1b" not in line and "a\\x1b[31mb.csv" in line
     bad = tmp_path / "d\x1b.csv"
     bad.write_text("0,0\nx,1\n")
-    line = assert_one_error(run("approximate", "--samples", str(bad)), "d\\x1b.csv:2: 'x' is not a number")
+    line = assert_one_error(run("approximate", "--samples", str(bad)), "d\\x1b.csv:2:1: 'x' is not a number")
     assert "\x1b" not in line
 
 

@@ -120,9 +120,9 @@ def test_header_only_when_the_first_row_is_a_line_of_names(run, tmp_path):
     "name, content, where, message",
     [
         ("bad.csv", "1,2\n3,4\n5,6,7\n8,9\n", "bad.csv:3", "expected 2 values, got 3"),
-        ("bad.csv", "x,y\n1,2\n3,a\n", "bad.csv:3", "'a' is not a number"),
-        ("bad.csv", "1,2\nnan,1\n", "bad.csv:2", "'nan' is not a finite number"),
-        ("bad.csv", "1,2\n3,\n", "bad.csv:2", "a value is empty"),
+        ("bad.csv", "x,y\n1,2\n3,a\n", "bad.csv:3:3", "'a' is not a number"),
+        ("bad.csv", "1,2\nnan,1\n", "bad.csv:2:1", "'nan' is not a finite number"),
+        ("bad.csv", "1,2\n3,\n", "bad.csv:2:3", "a value is empty"),
         ("bad.tsv", "1\t2\n3\t4\t5\n", "bad.tsv:2", "expected 2 values, got 3"),
         ("bad.ndjson", "[1, 2]\n[1, true]\n", "bad.ndjson:2", "'true' is not a number"),
         ("bad.ndjson", "[1, 2]\n{\"a\": 1}\n", "bad.ndjson:2", "expected a list of 2 numbers"),

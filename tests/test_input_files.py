@@ -48,26 +48,27 @@ def error_of(path, fmt=None, net=NET) -> InputError:
 
 
 @pytest.mark.parametrize(
-    "first, message",
+    "first, where, message",
     [
-        ("1,x", "'x' is not a number"),
-        ("NaN,2", "'NaN' is not a finite number"),
-        ("nan,inf", "'nan' is not a finite number"),
-        (",", "a value is empty"),
-        ("1,2,", "expected 2 values, got 3 (the last is empty)"),
-        ("1e999,2", "'1e999' is too large for float64"),
-        ("0x10,1", "'0x10' is not a number"),
-        ("true,false", "'true' is not a number"),
-        ("1st,2nd", "'1st' is not a number"),
-        ("x,1", "'x' is not a number"),
-        ("1;2", "expected 2 values, got 1; values are separated by commas"),
-        ("1 2", "expected 2 values, got 1; values are separated by commas"),
+        ("1,x", "1:3", "'x' is not a number"),
+        ("NaN,2", "1:1", "'NaN' is not a finite number"),
+        ("nan,inf", "1:1", "'nan' is not a finite number"),
+        (",", "1:1", "a value is empty"),
+        ("1,2,", "1", "expected 2 values, got 3 (the last is empty)"),
+        ("1e999,2", "1:1", "'1e999' is too large for float64"),
+        ("0x10,1", "1:1", "'0x10' is not a number"),
+        ("true,false", "1:1", "'true' is not a number"),
+        ("1st,2nd", "1:1", "'1st' is not a number"),
+        ("x,1", "1:1", "'x' is not a number"),
+        ("1;2", "1", "expected 2 values, got 1; values are separated by commas"),
+        ("1 2", "1", "expected 2 values, got 1; values are separated by commas"),
+        ("  7 ,  1/0", "1:8", "'1/0' divides by zero"),  # the column of the value, past its spaces
     ],
 )
 @pytest.mark.parametrize("rest", ["", "3,4\n5,6\n"])
-def test_a_bad_first_row_is_an_error_not_a_header(run, tmp_path, first, message, rest):
+def test_a_bad_first_row_is_an_error_not_a_header(run, tmp_path, first, where, message, rest):
     path = write(tmp_path, "in.csv", f"{first}\n{rest}")
-    assert_one_error(forward(run, path, "--csv"), f"error: {path}:1: {message}")
+    assert_one_error(forward(run, path, "--csv"), f"error: {path}:{where}: {message}")
 
 
 def test_a_tsv_row_written_with_commas(run, tmp_path):
@@ -169,9 +170,9 @@ HUGE = "9" * 5000  # beyond Python's 4300-digit limit for int()
 @pytest.mark.parametrize(
     "name, content, where",
     [
-        ("in.csv", f"1,{BIG}\n", ":1: "),
-        ("in.csv", f"1,{HUGE}\n", ":1: "),
-        ("in.csv", f"-{BIG},1\n", ":1: "),
+        ("in.csv", f"1,{BIG}\n", ":1:3: "),
+        ("in.csv", f"1,{HUGE}\n", ":1:3: "),
+        ("in.csv", f"-{BIG},1\n", ":1:1: "),
         ("in.ndjson", f"[1, {BIG}]\n", ":1: "),
         ("in.ndjson", f"[1, {HUGE}]\n", ":1: "),
         ("in.json", f"[[1, {BIG}], [1, 2]]", ":1:2: input 1: value 2: "),
@@ -810,7 +811,7 @@ def test_zeros_on_stdin(run):
 
 def test_control_characters_are_shown_escaped(run, tmp_path):
     path = write(tmp_path, "in.csv", "1,\x1b[2J\n")
-    line = assert_one_error(forward(run, path, "--csv"), f"{path}:1: '\\x1b[2J' is not a number")
+    line = assert_one_error(forward(run, path, "--csv"), f"{path}:1:3: '\\x1b[2J' is not a number")
     assert "\x1b" not in line
 
 

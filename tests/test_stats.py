@@ -501,9 +501,9 @@ BAD = [
     ("empty file", "", "x.csv: has no inputs"),
     ("header only", "x1,x2,x3\n", "x.csv: has no inputs"),
     ("bad row", "1,2,3\n4,5\n", "x.csv:2: expected 3 values, got 2"),
-    ("not a number", "1,2,3\n4,five,6\n", "x.csv:2: 'five' is not a number"),
+    ("not a number", "1,2,3\n4,five,6\n", "x.csv:2:3: 'five' is not a number"),
     ("nan", "1,2,3\nnan,1,1\n", "x.csv:2:"),
-    ("too large", "1,1,1\n1e999,1,1\n", "x.csv:2: '1e999' is too large for float64"),
+    ("too large", "1,1,1\n1e999,1,1\n", "x.csv:2:1: '1e999' is too large for float64"),
 ]
 
 

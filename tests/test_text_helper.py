@@ -109,7 +109,7 @@ def test_a_bad_row_late_in_the_stream(tmp_path, rows):
     assert blocks >= 2
     assert helped.returncode == alone.returncode == 1
     assert helped.stderr == alone.stderr
-    assert helped.stderr.decode().splitlines() == [f"error: {bad}:90002: 'x' is not a number; expected 2 numbers"]
+    assert helped.stderr.decode().splitlines() == [f"error: {bad}:90002:3: 'x' is not a number; expected 2 numbers"]
     assert helped.stdout == alone.stdout and helped.stdout.count(b"\n") == 90_000
 
 
