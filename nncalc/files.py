@@ -258,7 +258,7 @@ class TextBlocks:
     """The bytes of a text file a block of whole lines at a time: iterate for ``(first
     line's number, bytes)``, not decoded (:func:`text_lines` decodes them).
 
-    Line ends \r\n and \r become \n (each byte of a UTF-8 character is 0x80 or more,
+    Line ends \\r\\n and \\r become \\n (each byte of a UTF-8 character is 0x80 or more,
     so this is safe before decoding); a UTF-8 byte-order mark is dropped, UTF-16 refused.
     Memory is bounded: a line longer than ``max_line`` bytes is an error, not a reason to
     read on. A reader that counted the lines of the block it was just given says so with

@@ -187,7 +187,7 @@ def leave_a_core(numbers_per_row: int, flops_per_row: float) -> Iterator[None]:
     The number of BLAS threads can change the last bits of a wide layer's sums (BLAS
     splits its work differently), as it does from one machine to another.
     """
-    if not flops_per_row or numbers_per_row * TEXT_SECONDS < 0.5 * flops_per_row * FLOP_SECONDS:
+    if not flops_per_row or _text_over_products(numbers_per_row, flops_per_row) < 0.5:
         yield  # no BLAS at all (small layers are summed term by term), or BLAS dominates
         return
     cores = _cores()
@@ -197,6 +197,12 @@ def leave_a_core(numbers_per_row: int, flops_per_row: float) -> Iterator[None]:
         return
     with blas.limit(limits=max(1, cores - 1)):
         yield
+
+
+def _text_over_products(numbers_per_row: int, flops_per_row: float) -> float:
+    """How many times longer writing a row's numbers takes than its products, on a core."""
+    products = flops_per_row * FLOP_SECONDS
+    return numbers_per_row * TEXT_SECONDS / products if products else float("inf")
 
 
 def _cores() -> int:
@@ -238,8 +244,8 @@ def spread_blocks(count: int, worker: Callable[[], Callable[[int], None]]) -> No
     the overflow checks) runs on one core. Blocks in threads of their own wait for
     nothing and spread that work too: predict over 100,000 rows of 784-512-256-10 went
     from 0.62x of the GFLOP/s of a single ``X @ W1.T`` to 1.24-1.40x (0.92-0.97x of one
-    into a preallocated output) with a busy process running, and from 0.79x to 1.02-1.16x
-    (0.82x) on a quiet machine (benchmarks/predict_busy.py). One BLAS thread
+    into a preallocated output) with a busy process running, and from 0.79x to 1.02-1.25x
+    (0.82-0.84x) on a quiet machine (benchmarks/predict_busy.py). One BLAS thread
     sums in its own order: the last bits of a wide layer's sums can differ from those of a
     product split over threads, as they differ from one machine to another.
     """
@@ -301,8 +307,10 @@ def text_bound(numbers_per_row: int, flops_per_row: float) -> bool:
     matrix products: then one core writes text while the others wait for it, and a
     second process writing text (:class:`TextHelper`) has a core to run on. Where the
     two take about as long, every core is busy already (``--json --outputs-only`` of
-    784-512-256-10: the helper made it slower, by what sending it the numbers takes)."""
-    return _cores() > 1 and flops_per_row * FLOP_SECONDS * 2 <= numbers_per_row * TEXT_SECONDS
+    784-512-256-10: timed by hand, the helper made it slower, by what sending it the
+    numbers takes)."""
+    return _cores() > 1 and _text_over_products(numbers_per_row, flops_per_row) >= 2
+
 
 # A helper process is started once a stream has written this many numbers (about a
 # fifth of a second of text on one core): a short stream never pays for its start.
@@ -326,8 +334,8 @@ class TextHelper:
     The helper runs the same code on the same numbers, so its text is the caller's, byte
     for byte. It is a convenience, never a dependency: where it cannot start (no POSIX
     pipes, no interpreter to run, an output that is not a file descriptor), has not
-    started yet, or fails to make a block's text, ``send`` returns False or ``write``
-    None, and the caller writes that block itself. An error writing the output (a closed
+    started yet, fails to make a block's text or ends before writing it, ``send`` or
+    ``write`` returns False, and the caller writes that block itself. An error writing the output (a closed
     pipe, a full disk) is raised by ``write`` as the caller's own write raises it. The
     helper ignores Ctrl-C (the caller decides what an interrupt does) and ends when the
     caller closes it or exits: its standard input then ends.
@@ -344,16 +352,15 @@ class TextHelper:
         self._state = "gone"
         if os.name != "posix" or not sys.executable or self._fd is None:
             return
+        import fcntl
         import subprocess
 
         try:
             # a copy of the output's descriptor, which the helper keeps under its number:
             # 3 or more, clear of the helper's standard streams (the output may be 1, the
             # helper's answers, or 2 where the caller's standard input was closed)
-            import fcntl
-
             fd = fcntl.fcntl(self._fd, fcntl.F_DUPFD_CLOEXEC, 3)
-        except (ImportError, AttributeError, OSError):
+        except OSError:
             return
         try:
             self._proc = subprocess.Popen(
@@ -368,10 +375,8 @@ class TextHelper:
         finally:
             os.close(fd)
         try:  # a job in one write, where Linux lets a pipe hold it
-            import fcntl
-
             fcntl.fcntl(self._proc.stdin.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
-        except (ImportError, AttributeError, OSError):
+        except (AttributeError, OSError):  # F_SETPIPE_SZ is Linux's
             pass
         self._state = "starting"
 

@@ -343,7 +343,14 @@ def test_an_interrupt_while_reading_standard_input():
 AS_TEXT = """\
 import sys
 from nncalc.cli import forward, main
-forward._output = lambda: ((lambda b: sys.stdout.write(bytes(b).decode("utf-8"))), "utf-8", "strict")
+class Text:
+    def write(self, b):
+        sys.stdout.write(bytes(b).decode("utf-8"))
+
+    def flush(self):
+        sys.stdout.flush()
+
+forward._output = lambda: (Text(), "utf-8", "strict")
 sys.argv[0] = "nncalc"
 main()
 """

@@ -103,41 +103,7 @@ def forward(
         keep = ("inputs" if outputs_only else "trace") if fmt == "json" else "outputs"
         chunks = batches(net, vectors, files, input_format, keep=keep)
         if fmt in ("csv", "json"):
-            from nncalc.engine import SEQUENTIAL_MAX
-            from nncalc.pipeline import leave_a_core, text_bound
-
-            # The products BLAS computes per input, against the numbers written of it.
-            flops = 2.0 * sum(layer.nin * layer.nout for layer in net.layers if layer.nin > SEQUENTIAL_MAX)
-            # A worker thread reads and computes the next chunk while JSON is written
-            # (nncalc.pipeline.Ahead), when it reads files other than standard input
-            # (inputs given on the command line or in the spec are few, and a thread
-            # takes milliseconds to start). CSV holds a few numbers a row, written in
-            # no time: there the worker gained nothing and held one more chunk
-            # (benchmarks/streams.py).
-            threaded = fmt == "json" and bool(files) and "-" not in files
-        if fmt == "csv":
-            from nncalc.engine import predict
-            from nncalc.render.data import csv_bytes, csv_header
-
-            with leave_a_core(net.nout, flops):
-                header = "" if no_header else csv_header(net)
-                _stream(chunks, lambda x, first: [predict(net, x, first)], csv_bytes, header, threaded)
-        elif fmt == "json" and outputs_only:
-            from nncalc.engine import predict
-            from nncalc.render.data import outputs_only_bytes
-
-            numbers = net.nin + net.nout
-            with leave_a_core(numbers, flops):
-                helper = threaded and text_bound(numbers, flops)
-                _stream(chunks, lambda x, first: [x, predict(net, x, first)], outputs_only_bytes, "", threaded, helper)
-        elif fmt == "json":
-            from nncalc.engine import forward as run
-            from nncalc.render.data import trace_arrays, trace_bytes
-
-            numbers = net.nin + sum(2 * layer.nout for layer in net.layers) + net.nout
-            with leave_a_core(numbers, flops):
-                helper = threaded and text_bound(numbers, flops)
-                _stream(chunks, lambda x, first: trace_arrays(run(net, x, first)), trace_bytes(net), "", threaded, helper)
+            _streamed(net, chunks, fmt, outputs_only, no_header, bool(files) and "-" not in files)
         else:
             from nncalc.engine import forward as run
 
@@ -153,6 +119,45 @@ def forward(
                 from nncalc.render.worked import forward_doc
 
                 write_document(forward_doc(net, trace, precision, all_units, total, brief=brief), fmt)
+
+
+def _streamed(net: Network, chunks: Iterator[np.ndarray], fmt: str, outputs_only: bool, no_header: bool, files: bool) -> None:
+    """``--csv``, ``--json`` or ``--json --outputs-only`` of every chunk, as each is
+    computed (:func:`_stream`); ``files``: the inputs come from files, not standard input."""
+    from nncalc.engine import SEQUENTIAL_MAX
+    from nncalc.pipeline import leave_a_core, text_bound
+
+    compute: Callable[[np.ndarray, int], Arrays]
+    header = ""
+    if fmt == "csv":
+        from nncalc.engine import predict
+        from nncalc.render.data import csv_bytes as render
+        from nncalc.render.data import csv_header
+
+        numbers, header = net.nout, "" if no_header else csv_header(net)
+        compute = lambda x, first: [predict(net, x, first)]  # noqa: E731
+    elif outputs_only:
+        from nncalc.engine import predict
+        from nncalc.render.data import outputs_only_bytes as render
+
+        numbers = net.nin + net.nout
+        compute = lambda x, first: [x, predict(net, x, first)]  # noqa: E731
+    else:
+        from nncalc.engine import forward as run
+        from nncalc.render.data import trace_arrays, trace_bytes
+
+        numbers, render = net.nin + sum(2 * layer.nout for layer in net.layers) + net.nout, trace_bytes(net)
+        compute = lambda x, first: trace_arrays(run(net, x, first))  # noqa: E731
+    # The products BLAS computes per input, against the numbers written of it.
+    flops = 2.0 * sum(layer.nin * layer.nout for layer in net.layers if layer.nin > SEQUENTIAL_MAX)
+    # A worker thread reads and computes the next chunk while JSON is written
+    # (nncalc.pipeline.Ahead), when it reads files other than standard input (inputs
+    # given on the command line or in the spec are few, and a thread takes milliseconds
+    # to start). CSV holds a few numbers a row, written in no time: there the worker
+    # gained nothing and held one more chunk (benchmarks/streams.py).
+    threaded = fmt == "json" and files
+    with leave_a_core(numbers, flops):
+        _stream(chunks, compute, render, header, threaded, threaded and text_bound(numbers, flops))
 
 
 # Rows are formatted about this many numbers at a time: the text of a chunk never exists
@@ -188,9 +193,9 @@ def _stream(
 
     from nncalc.pipeline import HELPER_AFTER, Ahead, TextHelper
 
-    write, encoding, errors = _output()
+    out, encoding, errors = _output()
+    write = out.write
     pending = header.encode(encoding, errors)
-    out = getattr(write, "__self__", None)  # the binary stream written to, if it is one
     second = TextHelper(_fd(out)) if helper else None
     written = 0  # numbers
 
@@ -215,7 +220,7 @@ def _stream(
             theirs = k + 1 < len(blocks) and second is not None and second.send((render, blocks[k + 1], encoding, errors))
             emit(render(blocks[k], encoding, errors))
             if theirs:
-                out.flush()  # type: ignore[union-attr]  # all before it is out: the helper's turn
+                out.flush()  # all before it is out: the helper's turn
                 if not second.write():  # type: ignore[union-attr]
                     emit(render(blocks[k + 1], encoding, errors))
             done = 2 if theirs else 1
@@ -258,11 +263,12 @@ def _fd(stream: object) -> int | None:
         return None
 
 
-def _output() -> tuple[Callable[[bytes | bytearray], object], str, str]:
-    """How streamed text reaches stdout: a function writing bytes, and the encoding and
-    error handling to make them with (stdout's own, so the bytes are what writing the
-    text would give). Bytes go straight to the binary stream below sys.stdout where its
-    encoding keeps ASCII as it is and no newline is translated; else as text.
+def _output() -> tuple[Any, str, str]:
+    """How streamed text reaches stdout: a stream taking bytes (``write``, ``flush``),
+    and the encoding and error handling to make them with (stdout's own, so the bytes are
+    what writing the text would give). Bytes go straight to the binary stream below
+    sys.stdout where its encoding keeps ASCII as it is and no newline is translated;
+    else they are written as text.
     """
     import io
     import os
@@ -279,9 +285,22 @@ def _output() -> tuple[Callable[[bytes | bytearray], object], str, str]:
     if binary is not None and keeps_ascii and os.linesep == "\n":
         out.flush()
         if isinstance(binary, io.RawIOBase):  # unbuffered (python -u): it may write part
-            return _Whole(binary).write, encoding, errors
-        return binary.write, encoding, errors
-    return (lambda text: out.write(bytes(text).decode("utf-8"))), "utf-8", "strict"
+            return _Whole(binary), encoding, errors
+        return binary, encoding, errors
+    return _AsText(out), "utf-8", "strict"
+
+
+class _AsText:
+    """A text stream taking UTF-8 bytes (it has no file descriptor for a helper)."""
+
+    def __init__(self, text: Any) -> None:
+        self.text = text
+
+    def write(self, data: bytes | bytearray) -> None:
+        self.text.write(bytes(data).decode("utf-8"))
+
+    def flush(self) -> None:
+        self.text.flush()
 
 
 class _Whole:

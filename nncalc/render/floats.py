@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -95,17 +95,8 @@ def joined(values: np.ndarray) -> bytes:
         return text
     if len(other) * _SPARSE > flat.size:
         return as_repr(text)
-    # The few numbers in another form, written again where they stand: number k runs from
-    # after the k-th comma to the next one.
-    commas = np.flatnonzero(np.frombuffer(text, np.uint8) == 44)
-    view = memoryview(text)
-    out: list[Any] = []
-    done = 0
-    for k in other.tolist():
-        out += [view[done : int(commas[k - 1]) + 1 if k else 0], repr(float(flat[k])).encode("ascii")]
-        done = int(commas[k]) if k < len(commas) else len(text)
-    out.append(view[done:])
-    return b"".join(out)
+    # the few numbers in another form, written again where they stand
+    return _rewritten(memoryview(text), zip(other.tolist(), flat[other].tolist()), b",")
 
 
 def rows(values: np.ndarray) -> list[Any]:
@@ -157,11 +148,18 @@ def _mended(row: Any, numbers: list[tuple[int, float]]) -> bytes:
         for k, v in numbers:
             split[k] = repr(v).encode("ascii")
         return b", ".join(split)
-    commas = np.flatnonzero(np.frombuffer(row, np.uint8) == 44).tolist()
+    return _rewritten(row, numbers, b", ")
+
+
+def _rewritten(text: Any, numbers: Iterable[tuple[int, float]], separator: bytes) -> bytes:
+    """``text`` (numbers separated by ``separator``, which begins with a comma) with its
+    ``k``-th number written again by repr for each ``(k, value)``, in order of ``k``:
+    number k runs from after the k-th separator to the next comma."""
+    commas = np.flatnonzero(np.frombuffer(text, np.uint8) == 44).tolist()
     pieces: list[Any] = []
     done = 0
     for k, v in numbers:
-        pieces += [row[done : commas[k - 1] + 2 if k else 0], repr(v).encode("ascii")]
-        done = commas[k] if k < len(commas) else len(row)
-    pieces.append(row[done:])
+        pieces += [text[done : commas[k - 1] + len(separator) if k else 0], repr(v).encode("ascii")]
+        done = commas[k] if k < len(commas) else len(text)
+    pieces.append(text[done:])
     return b"".join(pieces)
