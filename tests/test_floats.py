@@ -81,3 +81,43 @@ def test_rows_are_json_dumps_lists(monkeypatch, small, kind):
 def test_as_repr_leaves_plain_decimals_alone():
     text = b"10.00001,0.0001,-0.00012,100.0,1234567890123456.8,-0.0"
     assert floats.as_repr(text) == text
+
+
+def test_long_rows_with_numbers_in_another_form():
+    """Rows of 784 numbers (the long-row path) with numbers orjson writes in another form:
+    the same one twice in a row, its negative, numbers whose text holds its text, at the
+    first and last positions; compared with json.dumps."""
+    import json
+
+    rng = np.random.default_rng(11)
+    block = rng.normal(size=(40, 784))
+    block[0, [0, 5, 6, 783]] = [1e-07, 1e-07, -1e-07, 1e-07]
+    block[1, [3, 4, 5, 700]] = [2.1e-07, 1e-07, 1.5e-05, 1e16]
+    block[2, [10, 20]] = [-1.5e-05, 1.5e-05]
+    block[3, :] = 3e-06  # a whole row of one such number
+    block[4, 100] = 0.00001
+    block[5, [1, 2]] = [10.00001, 1e-05]  # its digits inside a plain decimal
+    got = floats.rows(block)
+    assert [b"[" + bytes(r) + b"]" for r in got] == [json.dumps(row).encode() for row in block.tolist()]
+
+
+def test_long_rows_fall_back_to_counting_commas():
+    """Where orjson writes a single float unlike the same float in an array, the number is
+    found by counting the row's commas instead."""
+    import json
+
+    import orjson
+
+    class Other:  # an orjson whose single floats have another text
+        OPT_SERIALIZE_NUMPY = orjson.OPT_SERIALIZE_NUMPY
+
+        @staticmethod
+        def dumps(value, option=None):
+            return orjson.dumps(value, option=option) if option else b"0.000"
+
+    block = np.random.default_rng(12).normal(size=(3, 784))
+    block[1, [0, 400, 783]] = [2e-07, -3e-06, 4e-05]
+    text = orjson.dumps(block[1].reshape(1, -1), option=orjson.OPT_SERIALIZE_NUMPY).replace(b",", b", ")[2:-2]
+    fixes = [(0, 2e-07), (400, -3e-06), (783, 4e-05)]
+    assert floats._mended(memoryview(text), fixes, Other) == json.dumps(block[1].tolist())[1:-1].encode()
+    assert floats._mended(memoryview(text), fixes, orjson) == json.dumps(block[1].tolist())[1:-1].encode()

@@ -114,10 +114,9 @@ def rows(values: np.ndarray) -> list[Any]:
     # [[1.0, 2.0], [3.0, 4.0]]: every row ends at the first "]" after its start (no
     # number holds one), and the next row starts 4 bytes later.
     text = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)
-    other = _other_form(values)
-    count = int(np.count_nonzero(other))
-    if count * _SPARSE > values.size:
-        text, other = as_repr(text), None
+    other = np.flatnonzero(_other_form(values))
+    if len(other) * _SPARSE > values.size:
+        text, other = as_repr(text), other[:0]
     text = text.replace(b",", b", ")
     view, find = memoryview(text), text.find
     out: list[Any] = []
@@ -126,29 +125,46 @@ def rows(values: np.ndarray) -> list[Any]:
         end = find(b"]", start)
         out.append(view[start:end])
         start = end + 4
-    if other is not None and count:  # the few numbers in another form, written again
-        rows_, columns = np.nonzero(other)
+    if len(other):  # the few numbers in another form, written again
+        rows_, columns = np.divmod(other, values.shape[1])
         fixes: dict[int, list[tuple[int, float]]] = {}
-        for r, k, v in zip(rows_.tolist(), columns.tolist(), values[rows_, columns].tolist()):
+        for r, k, v in zip(rows_.tolist(), columns.tolist(), values.reshape(-1)[other].tolist()):
             fixes.setdefault(r, []).append((k, v))
         for r, numbers in fixes.items():
-            out[r] = _mended(out[r], numbers)
+            out[r] = _mended(out[r], numbers, orjson)
     return out
 
 
-def _mended(row: Any, numbers: list[tuple[int, float]]) -> bytes:
+def _mended(row: Any, numbers: list[tuple[int, float]], orjson: Any) -> bytes:
     """A row's text (numbers separated by ``", "``) with its ``k``-th number written again
     by repr, for each ``(k, value)`` of ``numbers`` (in order of ``k``).
 
-    A short row is split into its numbers and joined again; in a long one (784 inputs)
-    the commas are found in one vectorised pass and the text around each number is kept
-    as it is, several times quicker there, slower for a few numbers."""
-    if len(row) < 2048:
-        split = bytes(row).split(b", ")
+    A short row is split into its numbers and joined again. In a long one (784 inputs)
+    each such number is found by its text as orjson wrote it, a whole number between
+    separators: that text is its value's and no other's (numbers before it with the same
+    text are the same value, and in ``numbers`` too). Where it is not found (an orjson
+    whose single floats were written unlike its arrays), the row's commas are counted."""
+    text = bytes(row)
+    if len(text) < 2048:
+        split = text.split(b", ")
         for k, v in numbers:
             split[k] = repr(v).encode("ascii")
         return b", ".join(split)
-    return _rewritten(row, numbers, b", ")
+    pieces: list[bytes] = []
+    done = 0
+    for _, v in numbers:
+        token = orjson.dumps(v)
+        at = text.find(token, done)
+        while at >= 0 and not (
+            (at == 0 or text[at - 1] == 32) and (at + len(token) == len(text) or text[at + len(token)] == 44)
+        ):
+            at = text.find(token, at + 1)
+        if at < 0:
+            return _rewritten(text, numbers, b", ")
+        pieces += [text[done:at], repr(v).encode("ascii")]
+        done = at + len(token)
+    pieces.append(text[done:])
+    return b"".join(pieces)
 
 
 def _rewritten(text: Any, numbers: Iterable[tuple[int, float]], separator: bytes) -> bytes:
