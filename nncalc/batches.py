@@ -63,13 +63,15 @@ def batches(
     file's rows. A bad row in a file raises InputError after every row before it came out."""
     from nncalc.inputs import read_inputs
 
+    rows = chunk_rows(net, keep)
+
     def sources() -> Iterator[np.ndarray]:
         if vectors is not None:
             yield vectors
         for path in files or ():
-            yield from read_inputs(path, net, fmt)
+            yield from read_inputs(path, net, fmt, rows)
 
-    return regroup(sources(), chunk_rows(net, keep))
+    return regroup(sources(), rows)
 
 
 def regroup(chunks: Iterator[np.ndarray], rows: int) -> Iterator[np.ndarray]:

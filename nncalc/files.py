@@ -217,6 +217,66 @@ def read_exact(f: Readable, n: int) -> bytes:
     return b"".join(parts)
 
 
+def read_into(f: Readable, buffer: memoryview) -> int:
+    """Fill ``buffer`` from ``f``; the bytes read (fewer only at the end of the file).
+
+    Where ``f`` reads into a buffer itself (a file), nothing is copied and no bytes object
+    is made: a NumPy array as ``buffer`` is large memory NumPy asks the kernel to back
+    with huge pages, where a bytes object of a chunk is new memory faulted in 4 KiB at a
+    time."""
+    readinto = getattr(f, "readinto", None)
+    got = 0
+    while got < len(buffer):
+        if readinto is not None:
+            n = readinto(buffer[got:])
+        else:
+            data = f.read(len(buffer) - got)
+            n = len(data)
+            buffer[got : got + n] = data
+        if not n:
+            break
+        got += n
+    return got
+
+
+def as_blocking(raw: BinaryIO) -> Readable:
+    """``raw`` (standard input), read as a blocking stream even where it is not."""
+    try:
+        blocking = os.get_blocking(raw.fileno())
+    except (AttributeError, OSError, ValueError):  # a stream in memory
+        blocking = True
+    return raw if blocking else Waiting(raw)
+
+
+class Waiting:
+    """A non-blocking byte stream (standard input left so by the program before) read as
+    a blocking one: where nothing is there yet, a read waits for it rather than return
+    None, and ``read()`` reads to the end."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self.f = f
+
+    def _wait(self) -> None:
+        import select
+
+        select.select([self.f], [], [])
+
+    def read(self, n: int = -1, /) -> bytes:
+        if n < 0:
+            parts = []
+            while data := self.read(1 << 20):
+                parts.append(data)
+            return b"".join(parts)
+        while (data := self.f.read(n)) is None:
+            self._wait()
+        return data
+
+    def readinto(self, buffer: memoryview, /) -> int:
+        while (n := self.f.readinto(buffer)) is None:
+            self._wait()
+        return n
+
+
 class Prefixed:
     """A byte stream with bytes already read from it put back in front."""
 
@@ -231,6 +291,14 @@ class Prefixed:
             return data
         data, self.head = self.head[:n], self.head[n:]
         return data + self.f.read(n - len(data)) if len(data) < n else data
+
+    def readinto(self, buffer: memoryview, /) -> int:
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        return read_into(self.f, buffer)
 
 
 def _cut(data: bytes, eof: bool) -> int:

@@ -845,8 +845,11 @@ def _json_one(doc: _JsonStream, width: int) -> np.ndarray:
 # -- .npy arrays
 
 
-def _npy_chunks(f: files.Readable, width: int, source: str, size: int | None) -> Iterator[np.ndarray]:
-    """Rows of a .npy array, read a chunk at a time after its header was checked.
+def _npy_chunks(
+    f: files.Readable, width: int, source: str, size: int | None, rows: int | None = None
+) -> Iterator[np.ndarray]:
+    """Rows of a .npy array, read a chunk at a time (of ``rows`` rows, where given) after
+    its header was checked.
 
     ``size`` is the file's size (None for a stream): the header's declared size must match
     it before anything is read. Never pickle: an object array is refused by its header.
@@ -871,36 +874,40 @@ def _npy_chunks(f: files.Readable, width: int, source: str, size: int | None) ->
         data = files.read_npy_data(f, header, source)
         chunks = (data[s : s + CHUNK_ROWS] for s in range(0, nrows, CHUNK_ROWS))
     else:
-        chunks = _npy_row_chunks(f, header, nrows, ncols, source)
+        chunks = _npy_row_chunks(f, header, nrows, ncols, source, rows)
     done = 0
-    for rows in chunks:
-        bad = ~np.isfinite(rows)
-        if bad.any():
-            r, c = np.argwhere(bad)[0]
-            if r:
-                yield rows[:r]
-            raise InputError(f"row {done + r + 1:,}, value {c + 1} is not a finite number", source=source)
-        done += len(rows)
-        yield rows
+    for chunk in chunks:
+        # a finite sum: every value is finite (one pass); else the first bad one is found
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = chunk.sum()
+        if not np.isfinite(total):
+            bad = ~np.isfinite(chunk)
+            if bad.any():
+                r, c = np.argwhere(bad)[0]
+                if r:
+                    yield chunk[:r]
+                raise InputError(f"row {done + r + 1:,}, value {c + 1} is not a finite number", source=source)
+        done += len(chunk)
+        yield chunk
     if size is None and f.read(1):
         raise InputError(f"holds more data than its header declares ({header.describe()})", source=source)
 
 
 def _npy_row_chunks(
-    f: files.Readable, header: files.NpyHeader, nrows: int, ncols: int, source: str
+    f: files.Readable, header: files.NpyHeader, nrows: int, ncols: int, source: str, rows: int | None = None
 ) -> Iterator[np.ndarray]:
     row_bytes = ncols * header.dtype.itemsize
-    step = max(1, min(CHUNK_ROWS, CHUNK_BYTES // max(row_bytes, 1)))
+    step = rows or max(1, min(CHUNK_ROWS, CHUNK_BYTES // max(row_bytes, 1)))
     for start in range(0, nrows, step):
         n = min(step, nrows - start)
-        raw = files.read_exact(f, n * row_bytes)
-        if len(raw) < n * row_bytes:
-            got = start + len(raw) // row_bytes
+        block = np.empty((n, ncols), dtype=header.dtype)
+        got = files.read_into(f, memoryview(block.reshape(-1).view(np.uint8)))
+        if got < n * row_bytes:
             raise InputError(
-                f"is truncated: its header declares {header.describe()}, but the data ends after {got:,} rows",
+                f"is truncated: its header declares {header.describe()}, but the data ends after {start + got // row_bytes:,} rows",
                 source=source,
             )
-        yield np.frombuffer(raw, dtype=header.dtype).reshape(n, ncols).astype(np.float64, copy=False)
+        yield block.astype(np.float64, copy=False)
 
 
 # -- choosing and opening
@@ -937,7 +944,7 @@ def _open_stdin(source: str) -> files.Readable:
     st = files.stdin_stat()
     if st is not None:
         files.refuse_output_file(st, source)
-    return raw
+    return files.as_blocking(raw)
 
 
 def check_sources(paths: Sequence[str]) -> None:
@@ -958,8 +965,10 @@ def check_sources(paths: Sequence[str]) -> None:
             files.refuse_output_file(files.stat_regular(path, path), path)
 
 
-def read_inputs(path: str, net: Network, fmt: str | None = None) -> Iterator[np.ndarray]:
-    """Stream the inputs of a file (or ``-``, standard input) as chunks of rows.
+def read_inputs(path: str, net: Network, fmt: str | None = None, rows: int | None = None) -> Iterator[np.ndarray]:
+    """Stream the inputs of a file (or ``-``, standard input) as chunks of rows: of
+    ``rows`` rows from a .npy file, where given (the chunks a caller computes, which then
+    need no copying to regroup); of a size of the reader's own otherwise.
 
     The format comes from ``fmt``, else the file's suffix, else its first bytes. A bad row
     raises InputError naming the file and line, after the rows before it were yielded. A
@@ -986,7 +995,7 @@ def read_inputs(path: str, net: Network, fmt: str | None = None) -> Iterator[np.
                 raise InputError(f"not {_NAMES[fmt]} (it is {what})", source=source)
             raise InputError(f"is {what}; expected inputs as CSV, TSV, JSON, NDJSON or .npy", source=source)
         if fmt == "npy":
-            chunks = _npy_chunks(f, width, source, size)
+            chunks = _npy_chunks(f, width, source, size, rows)
         elif fmt == "json":
             chunks = _json_chunks(f, width, source)
         elif fmt == "ndjson":

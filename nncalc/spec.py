@@ -33,7 +33,7 @@ from yaml.resolver import Resolver
 
 from nncalc import activations
 from nncalc.errors import InputError, SpecError, did_you_mean
-from nncalc.files import load_array
+from nncalc.files import as_blocking, load_array, read_exact
 from nncalc.inputs import parse_number
 from nncalc.network import Layer, Network, build_layer, build_network, frozen, length_problem
 
@@ -88,7 +88,7 @@ def read_source(arg: str) -> tuple[str, str]:
     up to MAX_SPEC_BYTES.
     """
     if arg == "-":
-        data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
+        data = read_exact(as_blocking(sys.stdin.buffer), MAX_SPEC_BYTES + 1)
         source = "<stdin>"
     else:
         path = Path(arg)

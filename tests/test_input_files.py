@@ -368,6 +368,106 @@ def test_npy_layouts_read_in_chunks_give_the_same_rows(run, tmp_path, monkeypatc
         np.testing.assert_array_equal(csv_out(stdin), two_layer(a.astype(np.float64)))
 
 
+def test_npy_read_in_the_callers_chunks(tmp_path, monkeypatch):
+    """A .npy is read in the chunks the caller computes; values and bad-row numbers are
+    those of the file, and finite values whose sum overflows are not taken for bad ones."""
+    from nncalc import batches
+
+    X = np.random.default_rng(5).normal(size=(1000, 2))
+    X[600] = [1e308, 1e308]  # finite: only their sum is not
+    np.save(tmp_path / "x.npy", X)
+    monkeypatch.setattr(batches, "chunk_rows", lambda net, keep="trace": 64)
+    chunks = list(batches.batches(NET, None, [str(tmp_path / "x.npy")]))
+    assert [len(c) for c in chunks] == [64] * 15 + [40]
+    np.testing.assert_array_equal(np.concatenate(chunks), X)
+    X[777, 1] = np.inf
+    np.save(tmp_path / "bad.npy", X)
+    rows = []
+    with pytest.raises(InputError, match="row 778, value 2 is not a finite number"):
+        for chunk in batches.batches(NET, None, [str(tmp_path / "bad.npy")]):
+            rows.append(chunk)
+    np.testing.assert_array_equal(np.concatenate(rows), X[:777])
+
+
+class _Trickle:
+    """A stream that hands out at most 5 bytes a call, by read() or also by readinto()."""
+
+    def __init__(self, data: bytes, into: bool) -> None:
+        self.data = data
+        if into:
+            self.readinto = self._readinto
+
+    def read(self, n: int = -1) -> bytes:
+        n = min(5, len(self.data) if n < 0 else n)
+        out, self.data = self.data[:n], self.data[n:]
+        return out
+
+    def _readinto(self, buffer) -> int:
+        out = self.read(len(buffer))
+        buffer[: len(out)] = out
+        return len(out)
+
+
+@pytest.mark.parametrize("into", [True, False])
+def test_read_into_fills_from_partial_reads(into):
+    data = bytes(range(256)) * 3
+    buffer = np.zeros(700, np.uint8)
+    assert files.read_into(files.Prefixed(data[:9], _Trickle(data[9:], into)), memoryview(buffer)) == 700
+    assert buffer.tobytes() == data[:700]
+    rest = np.zeros(100, np.uint8)
+    assert files.read_into(_Trickle(data[700:], into), memoryview(rest)) == 68  # the end of the data
+    assert rest[:68].tobytes() == data[700:]
+
+
+def _nonblocking_stdin(args: list[str], data: bytes) -> subprocess.CompletedProcess:
+    """nncalc with ``data`` on a standard input left non-blocking, written in two parts
+    with a pause between them (so that a read finds the pipe empty)."""
+    import fcntl
+    import threading
+    import time
+
+    read, write = os.pipe()
+    fcntl.fcntl(read, fcntl.F_SETFL, fcntl.fcntl(read, fcntl.F_GETFL) | os.O_NONBLOCK)
+
+    def feed() -> None:
+        with os.fdopen(write, "wb") as f:
+            f.write(data[:100])
+            f.flush()
+            time.sleep(0.3)
+            f.write(data[100:])
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    try:
+        return subprocess.run([sys.executable, "-m", "nncalc", *args], stdin=read, capture_output=True, cwd=ROOT)
+    finally:
+        os.close(read)
+        feeder.join()
+
+
+@pytest.mark.parametrize("fmt", ["npy", "csv", "json", "ndjson"])
+def test_a_nonblocking_stdin_is_read_whole(tmp_path, fmt):
+    X = np.random.default_rng(6).normal(size=(20_000, 2))
+    if fmt == "npy":
+        data = npy_bytes(X)
+    elif fmt == "csv":
+        data = "".join(f"{a!r},{b!r}\n" for a, b in X.tolist()).encode()
+    elif fmt == "json":
+        data = json.dumps(X.tolist()).encode()
+    else:
+        data = "".join(json.dumps(row) + "\n" for row in X.tolist()).encode()
+    result = _nonblocking_stdin(["forward", "two-layer", "--inputs", "-", "--input-format", fmt, "--csv"], data)
+    assert result.returncode == 0 and result.stderr == b""
+    np.testing.assert_array_equal(np.loadtxt(io.BytesIO(result.stdout), delimiter=",", skiprows=1), two_layer(X)[:, 0])
+
+
+def test_a_spec_on_a_nonblocking_stdin_is_read_whole():
+    spec = "layers:\n" + "".join(f"  - {{name: l{k}, weights: [[1.0]], bias: [{k}.0]}}\n" for k in range(40))
+    result = _nonblocking_stdin(["forward", "-", "--input", "0.5", "--json"], spec.encode())
+    assert result.returncode == 0 and result.stderr == b""
+    assert json.loads(result.stdout)["output"] == [0.5 + sum(range(40))]
+
+
 def test_a_1d_npy_is_one_input(tmp_path):
     np.save(tmp_path / "v.npy", np.array([1.0, 2.0]))
     np.testing.assert_array_equal(rows_of(tmp_path / "v.npy"), [[1.0, 2.0]])
