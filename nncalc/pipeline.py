@@ -16,7 +16,6 @@ order, after every result before it.
 
 from __future__ import annotations
 
-import errno
 import os
 import sys
 import threading
@@ -322,67 +321,76 @@ _HELPER_CODE = "import sys; sys.path[:] = {path!r}; from nncalc.pipeline import 
 
 
 class TextHelper:
-    """A second Python process that writes every other block of a stream's text.
+    """A second Python process that makes part of a stream's text.
 
     Text is made by code that holds Python's lock (orjson, bytes.replace), so a thread
     cannot make it beside the caller; a process can. The caller hands the helper the
-    numbers of the next block (:meth:`send`), makes and writes the block before it
-    itself, and then lets the helper write its block to the same output (:meth:`write`),
-    which it made meanwhile: the text goes out in order, the helper's without passing
-    back through the caller.
+    numbers of a block ahead (:meth:`send`): they are copied into memory both processes
+    map, and the helper makes that block's text there while the caller makes the blocks
+    before it. When the caller comes to that block, it takes the text (:meth:`take`) and
+    writes it itself, in order: the helper never writes the output, so an error writing
+    it is the caller's own, and a helper that fails leaves nothing half written.
 
     The helper runs the same code on the same numbers, so its text is the caller's, byte
     for byte. It is a convenience, never a dependency: where it cannot start (no POSIX
-    pipes, no interpreter to run, an output that is not a file descriptor), has not
-    started yet, fails to make a block's text or ends before writing it, ``send`` or
-    ``write`` returns False, and the caller writes that block itself. An error writing the output (a closed
-    pipe, a full disk) is raised by ``write`` as the caller's own write raises it. The
-    helper ignores Ctrl-C (the caller decides what an interrupt does) and ends when the
-    caller closes it or exits: its standard input then ends.
+    pipes or shared memory, no interpreter to run), has not started yet, fails to make a
+    block's text or has ended, ``send`` or ``take`` returns None and the caller makes that
+    block itself. The helper ignores Ctrl-C (the caller decides what an interrupt does)
+    and ends when the caller closes it or exits: its standard input then ends.
     """
 
-    def __init__(self, out_fd: int | None) -> None:
-        self._fd = out_fd
+    SLOTS = 2  # blocks the helper may hold at once
+    NUMBERS = 1 << 17  # the numbers of a block it takes, at most (float64)
+    TEXT = 1 << 22  # the bytes of a block's text it can hand back, at most
+
+    def __init__(self) -> None:
         self._proc: Any = None
         self._state = "new"  # new, starting, ready, gone
+        self._memory: Any = None
+        self._sent: list[int] = []  # the slots holding blocks, in the order sent
 
     def start(self) -> None:
         if self._state != "new":
             return
         self._state = "gone"
-        if os.name != "posix" or not sys.executable or self._fd is None:
+        if os.name != "posix" or not sys.executable or not hasattr(os, "memfd_create"):
             return
         import fcntl
+        import mmap
         import subprocess
 
+        size = self.SLOTS * (8 * self.NUMBERS + self.TEXT)
         try:
-            # a copy of the output's descriptor, which the helper keeps under its number:
-            # 3 or more, clear of the helper's standard streams (the output may be 1, the
-            # helper's answers, or 2 where the caller's standard input was closed)
-            fd = fcntl.fcntl(self._fd, fcntl.F_DUPFD_CLOEXEC, 3)
+            fd = os.memfd_create("nncalc-text", os.MFD_CLOEXEC)
         except OSError:
             return
         try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-c", _HELPER_CODE.format(path=sys.path, fd=fd)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                pass_fds=(fd,),
-            )
+            os.ftruncate(fd, size)
+            self._memory = mmap.mmap(fd, size)
+            # the helper keeps the descriptor under a number of 3 or more, clear of its
+            # standard streams
+            mine = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+            try:
+                self._proc = subprocess.Popen(
+                    [sys.executable, "-c", _HELPER_CODE.format(path=sys.path, fd=mine)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    pass_fds=(mine,),
+                    bufsize=0,  # answers read as they come (done() asks the pipe)
+                )
+            finally:
+                os.close(mine)
         except (OSError, ValueError):
+            self._release()
             return
         finally:
             os.close(fd)
-        try:  # a job in one write, where Linux lets a pipe hold it
-            fcntl.fcntl(self._proc.stdin.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
-        except (AttributeError, OSError):  # F_SETPIPE_SZ is Linux's
-            pass
         self._state = "starting"
 
     def ready(self) -> bool:
         """Whether the helper takes blocks (it says so once it has imported what it
-        needs; until then the caller writes every block itself)."""
+        needs; until then the caller makes every block itself)."""
         if self._state == "starting":
             import select
 
@@ -394,111 +402,135 @@ class TextHelper:
                 self._state = "gone"
         return self._state == "ready"
 
-    def send(self, job: tuple[Any, ...]) -> bool:
-        """Hand over ``(render, arrays, encoding, errors)``; False if the helper cannot
-        take it. The helper makes its text at once, and writes it on :meth:`write`."""
-        if not self.ready():
-            return False
+    def send(self, job: tuple[Any, ...]) -> int | None:
+        """Hand over ``(render, arrays, encoding, errors)``: the helper makes its text
+        at once. A ticket for :meth:`take`, or None if the helper cannot take the block
+        (it is not ready, holds as many blocks as it may, or the block is too large)."""
+        if len(self._sent) >= self.SLOTS or not self.ready():
+            return None
         import pickle
 
+        import numpy as np
+
+        render, arrays, encoding, errors = job
+        shapes = [tuple(a.shape) for a in arrays]
+        if sum(a.size for a in arrays) > self.NUMBERS:
+            return None
+        slot = min(set(range(self.SLOTS)) - set(self._sent))
+        numbers = np.frombuffer(self._memory, np.float64, self.NUMBERS, self._numbers_at(slot))
+        at = 0
+        for a in arrays:
+            numbers[at : at + a.size].reshape(a.shape)[...] = a
+            at += a.size
+        del numbers  # the memory is not held from this side
         try:
-            data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-            self._proc.stdin.write(b"J" + len(data).to_bytes(8, "little"))
-            self._proc.stdin.write(data)
+            data = pickle.dumps((slot, render, shapes, encoding, errors), protocol=pickle.HIGHEST_PROTOCOL)
+            self._proc.stdin.write(b"J" + len(data).to_bytes(8, "little") + data)
             self._proc.stdin.flush()
         except (OSError, ValueError, pickle.PicklingError, AttributeError, TypeError):
             self._state = "gone"
-            return False
-        return True
+            return None
+        self._sent.append(slot)
+        return slot
 
-    def write(self) -> bool:
-        """Let the helper write the text of the block last sent (the caller has flushed
-        everything before it); False if it wrote none of it (it could not make it, or
-        ended before it began): the caller writes it. OSError where writing it failed,
-        or where the helper ended while writing it (part of the block may be out: the
-        output cannot be mended)."""
+    def done(self, ticket: int) -> bool:
+        """Whether the text of the oldest block sent (``ticket``) is made already."""
+        import select
+
         try:
-            self._proc.stdin.write(b"G")
-            self._proc.stdin.flush()
-            began = self._proc.stdout.read(1)
-        except (OSError, ValueError):
-            began = b""
-        if began != b"B":  # it made no text, or went away before writing: no more blocks to it
-            self._state = "gone"
-            return False
-        try:
-            answer = self._proc.stdout.read(5)
-        except (OSError, ValueError):
-            answer = b""
-        if answer[:1] == b"D":
+            return bool(select.select([self._proc.stdout], [], [], 0)[0])
+        except (OSError, ValueError, AttributeError):
             return True
-        self._state = "gone"
-        if answer[:1] == b"W" and len(answer) == 5:
-            code = int.from_bytes(answer[1:], "little")
-            raise (BrokenPipeError if code == errno.EPIPE else OSError)(code, os.strerror(code))
-        raise OSError(errno.EIO, "the second process writing it ended while writing")
+
+    def take(self, ticket: int) -> memoryview | None:
+        """The text of the block sent with ``ticket`` (blocks are taken in the order
+        they were sent), valid until the next :meth:`send`; None where the helper could
+        not make it, or has ended: the caller makes it."""
+        assert self._sent and self._sent[0] == ticket, "blocks are taken in the order sent"
+        self._sent.pop(0)
+        if self._state != "ready":
+            return None
+        answer = b""
+        try:
+            while len(answer) < 10 and (more := self._proc.stdout.read(10 - len(answer))):
+                answer += more
+        except (OSError, ValueError):
+            pass
+        if answer[:1] == b"D" and len(answer) == 10 and answer[1] == ticket:
+            at = self._text_at(ticket)
+            return memoryview(self._memory)[at : at + int.from_bytes(answer[2:], "little")]
+        if answer[:1] != b"E" or len(answer) != 10:
+            self._state = "gone"  # it ended: no more blocks to it
+        return None
+
+    def _numbers_at(self, slot: int) -> int:
+        return slot * (8 * self.NUMBERS + self.TEXT)
+
+    def _text_at(self, slot: int) -> int:
+        return self._numbers_at(slot) + 8 * self.NUMBERS
 
     def close(self) -> None:
         proc, self._proc, self._state = self._proc, None, "gone"
-        if proc is None:
-            return
-        for stream in (proc.stdin, proc.stdout):
+        if proc is not None:
+            for stream in (proc.stdin, proc.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
             try:
-                stream.close()
-            except OSError:
+                proc.wait(timeout=5)
+            except Exception:  # noqa: BLE001 - it did not end: it is ended
+                proc.kill()
+                proc.wait()
+        self._release()
+
+    def _release(self) -> None:
+        memory, self._memory = self._memory, None
+        if memory is not None:
+            try:
+                memory.close()
+            except BufferError:  # a view of it is still held: it goes with the view
                 pass
-        try:
-            proc.wait(timeout=5)
-        except Exception:  # noqa: BLE001 - it did not end: it is ended
-            proc.kill()
-            proc.wait()
 
 
 def _serve(fd: int) -> None:  # pragma: no cover - runs in the helper process (tests drive it through TextHelper)
-    """The helper's loop, until its input ends: ``J``, a length and a pickled job: make
-    its text; ``G``: answer ``E`` where the text could not be made (the caller makes it),
-    else ``B`` (begun), write it to ``fd``, and answer ``D`` (done) or ``W`` and the
-    errno of a failed write."""
+    """The helper's loop, until its input ends: ``J``, a length and a pickled job
+    ``(slot, render, shapes, encoding, errors)``, whose numbers are in the slot of the
+    memory ``fd`` holds: make its text, put it in the slot and answer ``D``, the slot and
+    its length in 8 bytes; or ``E``, the slot and 8 bytes where it could not be made
+    (the caller makes it, and raises its error)."""
+    import mmap
     import pickle
-    import select
     import signal
+
+    import numpy as np
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     stdin, answer = sys.stdin.buffer, sys.stdout.buffer
-    text: Any = None
     try:
-        import numpy  # noqa: F401 - loaded before saying ready, as every job needs it
-
+        memory = mmap.mmap(fd, os.fstat(fd).st_size)
+        room = TextHelper.TEXT
         answer.write(b"R")
         answer.flush()
-        while True:
-            kind = stdin.read(1)
-            if kind == b"J":
-                data = stdin.read(int.from_bytes(stdin.read(8), "little"))
-                try:
-                    render, arrays, encoding, errors = pickle.loads(data)
-                    text = memoryview(render(arrays, encoding, errors)).cast("B")
-                except Exception:  # noqa: BLE001 - the caller makes it again, and raises
-                    text = None
-            elif kind == b"G":
-                if text is None:
-                    answer.write(b"E")
-                else:
-                    answer.write(b"B")  # beginning: from here on, the caller cannot redo it
-                    answer.flush()
-                    try:
-                        while len(text):
-                            try:
-                                text = text[os.write(fd, text) :]
-                            except BlockingIOError:  # an output set non-blocking
-                                select.select([], [fd], [])
-                        answer.write(b"D" + bytes(4))
-                    except OSError as e:
-                        answer.write(b"W" + (e.errno or errno.EIO).to_bytes(4, "little"))
-                text = None
-                answer.flush()
-            else:
-                break
+        while stdin.read(1) == b"J":
+            slot, render, shapes, encoding, errors = pickle.loads(stdin.read(int.from_bytes(stdin.read(8), "little")))
+            base = slot * (8 * TextHelper.NUMBERS + room)
+            arrays, at, text = [], base, None
+            for shape in shapes:
+                count = int(np.prod(shape))
+                arrays.append(np.frombuffer(memory, np.float64, count, at).reshape(shape))
+                at += 8 * count
+            try:
+                text = memoryview(render(arrays, encoding, errors)).cast("B")
+                if len(text) > room:
+                    raise ValueError("the text is larger than the room for it")
+                start = base + 8 * TextHelper.NUMBERS
+                memory[start : start + len(text)] = text
+                answer.write(b"D" + bytes([slot]) + len(text).to_bytes(8, "little"))
+            except Exception:  # noqa: BLE001 - the caller makes it again, and raises
+                answer.write(b"E" + bytes([slot]) + bytes(8))
+            del arrays, text
+            answer.flush()
     except BaseException:  # noqa: BLE001 - the caller went away: end quietly
         pass
     os._exit(0)

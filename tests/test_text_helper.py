@@ -1,5 +1,5 @@
-"""A long stream's text written half by a second process (nncalc.pipeline.TextHelper):
-the same bytes as written by one process, whatever happens to the helper.
+"""A long stream's text made half by a second process (nncalc.pipeline.TextHelper):
+the same bytes as made by one process, whatever happens to the helper.
 
 Each test runs nncalc in a process of its own, through a wrapper that sets when the
 helper starts (at once, or never) and counts the blocks it wrote; the reference is the
@@ -8,7 +8,6 @@ same command with no helper.
 
 from __future__ import annotations
 
-import errno
 import os
 import signal
 import subprocess
@@ -32,8 +31,8 @@ sys.argv[0] = "nncalc"
 pipeline.HELPER_AFTER = 1 << 62 if mode == "off" else 0
 pipeline._cores = lambda: 2
 forward.TEXT_VALUES = 4096  # many blocks of text
-written = [0]
-start, write = pipeline.TextHelper.start, pipeline.TextHelper.write
+made = [0]
+start, take = pipeline.TextHelper.start, pipeline.TextHelper.take
 
 def started(self):
     new = self._state == "new"
@@ -44,17 +43,17 @@ def started(self):
         with open(report + ".pid", "w") as f:
             f.write(str(self._proc.pid))
 
-def counted(self):
-    ok = write(self)
-    written[0] += ok
+def counted(self, ticket):
+    text = take(self, ticket)
+    made[0] += text is not None
     with open(report, "w") as f:
-        f.write(str(written[0]))
-    if mode == "kill" and written[0] == 2:
+        f.write(str(made[0]))
+    if mode == "kill" and made[0] == 2 and self._proc is not None:
         self._proc.kill()
         self._proc.wait()
-    return ok
+    return text
 
-pipeline.TextHelper.start, pipeline.TextHelper.write = started, counted
+pipeline.TextHelper.start, pipeline.TextHelper.take = started, counted
 main()
 """
 
@@ -82,7 +81,7 @@ def test_the_same_bytes_with_and_without_the_helper(tmp_path, rows, fmt):
     args = ["forward", "two-layer", "--inputs", str(rows), *fmt]
     alone, none, _ = nncalc("off", tmp_path, args, capture_output=True)
     helped, blocks, _ = nncalc("on", tmp_path, args, capture_output=True)
-    assert none == 0 and blocks >= 2  # the helper wrote blocks of its own
+    assert none == 0 and blocks >= 2  # the helper made blocks of its own
     assert (alone.returncode, alone.stderr) == (helped.returncode, helped.stderr) == (0, b"")
     assert helped.stdout == alone.stdout
     assert helped.stdout.count(b"\n") == 100_000
@@ -128,7 +127,6 @@ def test_a_closed_pipe_ends_quietly_and_the_helper_with_it(tmp_path, rows):
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
 def test_a_full_disk_is_one_error(tmp_path, rows):
-    # The helper's first block is the second: the first, the caller's, fills a buffer only.
     with open("/dev/full", "wb") as full:
         proc, _, report = nncalc("on", tmp_path, ["forward", "two-layer", "--inputs", str(rows), "--json"], stdout=full, stderr=subprocess.PIPE)
     assert proc.returncode == 1
@@ -166,8 +164,8 @@ def assert_ended(pid):
 
 
 def test_with_standard_input_and_error_closed(tmp_path, rows):
-    """The output's copy for the helper is 3 or more: with fd 0 and 2 closed, a copy of 1
-    would be 2, where the helper's own stderr (/dev/null) goes."""
+    """The helper's descriptor of the shared memory is 3 or more: with fd 0 and 2 closed,
+    it would otherwise be one of the helper's standard streams."""
     args = ["forward", "two-layer", "--inputs", str(rows), "--json"]
     alone, _, _ = nncalc("off", tmp_path, args, capture_output=True)
     out = tmp_path / "out.json"
@@ -197,25 +195,51 @@ class Answers:
 
 
 def helper_answering(answers):
+    """A TextHelper that took one block (slot 0), whose helper answers ``answers``."""
+    import mmap
+
     from nncalc.pipeline import TextHelper
 
-    helper = TextHelper(1)
+    helper = TextHelper()
     helper._state = "ready"
+    helper._memory = mmap.mmap(-1, helper.SLOTS * (8 * helper.NUMBERS + helper.TEXT))
     helper._proc = type("Proc", (), {"stdin": Answers(b""), "stdout": Answers(answers)})()
+    assert helper.send((len, [np.arange(6.0).reshape(2, 3)], "utf-8", "strict")) == 0
     return helper
 
 
-def test_a_helper_that_ends_before_writing_leaves_the_block_to_the_caller():
-    for answers in (b"", b"E"):
-        helper = helper_answering(answers)
-        assert helper.write() is False
-        assert not helper.ready()  # no more blocks to it
+def test_a_block_goes_through_shared_memory():
+    import pickle
+
+    helper = helper_answering(b"")
+    sent = helper._proc.stdin.sent
+    assert sent[:1] == b"J" and int.from_bytes(sent[1:9], "little") == len(sent) - 9
+    assert pickle.loads(sent[9:]) == (0, len, [(2, 3)], "utf-8", "strict")
+    assert np.frombuffer(helper._memory, np.float64, 6).tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    # the text the helper made, read where it put it
+    helper._memory[8 * helper.NUMBERS : 8 * helper.NUMBERS + 5] = b"text!"
+    helper._proc.stdout = Answers(b"D\0" + (5).to_bytes(8, "little"))
+    assert bytes(helper.take(0)) == b"text!"
+    assert helper.ready()
 
 
-def test_a_helper_that_ends_while_writing_is_an_error():
-    """Part of its block may be out: writing it again would repeat rows."""
-    with pytest.raises(OSError, match="ended while writing"):
-        helper_answering(b"B").write()
-    with pytest.raises(BrokenPipeError):
-        helper_answering(b"BW" + errno.EPIPE.to_bytes(4, "little")).write()
-    assert helper_answering(b"BD\0\0\0\0").write() is True
+def test_a_helper_that_cannot_make_a_block_leaves_it_to_the_caller():
+    helper = helper_answering(b"E\0" + bytes(8))
+    assert helper.take(0) is None
+    assert helper.ready()  # a block it could not make: the next one still goes to it
+
+
+@pytest.mark.parametrize("answers", [b"", b"D\0\0", b"D\1" + (5).to_bytes(8, "little"), b"?" * 10])
+def test_a_helper_that_ended_or_answers_nonsense_gets_no_more_blocks(answers):
+    helper = helper_answering(answers)
+    assert helper.take(0) is None
+    assert not helper.ready()
+    assert helper.send((len, [np.zeros((1, 1))], "utf-8", "strict")) is None
+
+
+def test_the_helper_holds_at_most_its_slots_and_blocks_it_has_room_for():
+    helper = helper_answering(b"")
+    assert helper.send((len, [np.zeros((1, 1))], "utf-8", "strict")) == 1
+    assert helper.send((len, [np.zeros((1, 1))], "utf-8", "strict")) is None  # two held
+    helper._sent = []
+    assert helper.send((len, [np.zeros((1, helper.NUMBERS + 1))], "utf-8", "strict")) is None  # too large

@@ -167,6 +167,9 @@ TEXT_VALUES = 1 << 16
 
 Arrays = List["np.ndarray"]
 
+# Blocks of text made before their turn, at most, while the helper makes one before them.
+MADE_AHEAD = 2
+
 
 def _stream(
     chunks: Iterator[np.ndarray],
@@ -183,8 +186,9 @@ def _stream(
     The next chunk is read and computed in a worker thread while this one is formatted
     and written (nncalc.pipeline), in order, holding at most two chunks; one after the
     other where ``threaded`` is false (standard input is read only by the main thread).
-    With ``helper``, a long stream's text is written half here and half by a second
-    process (nncalc.pipeline.TextHelper), every other block of rows, in order.
+    With ``helper``, half of a long stream's text is made by a second process
+    (nncalc.pipeline.TextHelper), every other block of rows, while this one makes the
+    blocks between; all of it is written here, in order.
 
     The header goes out with the first rows, so input that is bad from its first row
     leaves stdout empty.
@@ -196,10 +200,10 @@ def _stream(
     out, encoding, errors = _output()
     write = out.write
     pending = header.encode(encoding, errors)
-    second = TextHelper(_fd(out)) if helper else None
+    second = TextHelper() if helper else None
     written = 0  # numbers
 
-    def emit(text: bytes | bytearray) -> None:
+    def emit(text: bytes | bytearray | memoryview) -> None:
         nonlocal pending
         if pending:
             write(pending)
@@ -212,20 +216,36 @@ def _stream(
         width = sum(a.shape[1] for a in arrays)
         step = max(1, TEXT_VALUES // width)
         blocks = [[a[i : i + step] for a in arrays] for i in range(0, n, step)]
-        k = 0
-        while k < len(blocks):
-            if second is not None and written >= HELPER_AFTER:
-                second.start()
-            # the next block to the helper, if it takes it; this one here meanwhile
-            theirs = k + 1 < len(blocks) and second is not None and second.send((render, blocks[k + 1], encoding, errors))
-            emit(render(blocks[k], encoding, errors))
-            if theirs:
-                out.flush()  # all before it is out: the helper's turn
-                if not second.write():  # type: ignore[union-attr]
-                    emit(render(blocks[k + 1], encoding, errors))
-            done = 2 if theirs else 1
-            written += width * sum(len(b[0]) for b in blocks[k : k + done])
-            k += done
+        theirs: dict[int, int] = {}  # block: the helper's ticket for it
+        made: dict[int, Any] = {}  # blocks made here before their turn
+        after = 1  # the helper's blocks go in order: the next is this one or later
+        for k, block in enumerate(blocks):
+            if k in theirs:
+                ticket = theirs.pop(k)
+                # while the helper makes it, the next blocks of this side are made
+                ahead = (j for j in range(k + 1, len(blocks)) if j not in theirs and j not in made)
+                while len(made) < MADE_AHEAD and not second.done(ticket):  # type: ignore[union-attr]
+                    j = next(ahead, None)
+                    if j is None:
+                        break
+                    try:
+                        made[j] = render(blocks[j], encoding, errors)
+                    except Exception:  # noqa: BLE001 - raised again in its turn, after the blocks before it
+                        break
+                text = second.take(ticket)  # type: ignore[union-attr]
+                emit(text if text is not None else render(block, encoding, errors))
+            else:
+                if second is not None and written >= HELPER_AFTER:
+                    second.start()
+                    # the odd blocks ahead to the helper, while it has room for them
+                    for j in range(max(k + 1, after), len(blocks), 2):
+                        if j not in made:
+                            ticket = second.send((render, blocks[j], encoding, errors))
+                            if ticket is None:
+                                break
+                            theirs[j], after = ticket, j + 2
+                emit(made.pop(k) if k in made else render(block, encoding, errors))
+            written += width * len(block[0])
 
     def numbered() -> Iterator[tuple[int, np.ndarray]]:
         first = 1
@@ -253,14 +273,6 @@ def _stream(
             del arrays
     if pending:
         write(pending)
-
-
-def _fd(stream: object) -> int | None:
-    """The file descriptor below a binary stream, or None (a stream in memory)."""
-    try:
-        return int(stream.fileno())  # type: ignore[attr-defined]
-    except (AttributeError, OSError, ValueError):
-        return None
 
 
 def _output() -> tuple[Any, str, str]:
@@ -291,12 +303,12 @@ def _output() -> tuple[Any, str, str]:
 
 
 class _AsText:
-    """A text stream taking UTF-8 bytes (it has no file descriptor for a helper)."""
+    """A text stream taking UTF-8 bytes."""
 
     def __init__(self, text: Any) -> None:
         self.text = text
 
-    def write(self, data: bytes | bytearray) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         self.text.write(bytes(data).decode("utf-8"))
 
     def flush(self) -> None:
@@ -311,7 +323,7 @@ class _Whole:
     def __init__(self, raw: Any) -> None:
         self.raw = raw
 
-    def write(self, data: bytes | bytearray) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         import select
 
         view = memoryview(data).cast("B")
@@ -324,9 +336,6 @@ class _Whole:
 
     def flush(self) -> None:
         self.raw.flush()
-
-    def fileno(self) -> int:
-        return int(self.raw.fileno())
 
 
 def _load_exact(spec: str, allow_outside: bool) -> Network:
