@@ -61,15 +61,16 @@ def batches(
     """The inputs to run, in chunks of :func:`chunk_rows` rows (the last may be
     shorter): ``vectors`` (or the spec's input when there are no files either), then each
     file's rows. A bad row in a file raises InputError after every row before it came out."""
-    from nncalc.inputs import read_inputs
-
     rows = chunk_rows(net, keep)
 
     def sources() -> Iterator[np.ndarray]:
         if vectors is not None:
             yield vectors
-        for path in files or ():
-            yield from read_inputs(path, net, fmt, rows)
+        if files:
+            from nncalc.inputs import read_inputs
+
+            for path in files:
+                yield from read_inputs(path, net, fmt, rows)
 
     return regroup(sources(), rows)
 

@@ -339,7 +339,7 @@ def exact_vectors(texts: Sequence[str], what: str = "input") -> np.ndarray:
     """
     from nncalc.errors import InputError
     from nncalc.files import shown
-    from nncalc.inputs import parse_exact
+    from nncalc.numbers import parse_exact
 
     rows = []
     for text in texts:

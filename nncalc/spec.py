@@ -34,7 +34,7 @@ from yaml.resolver import Resolver
 from nncalc import activations
 from nncalc.errors import InputError, SpecError, did_you_mean
 from nncalc.files import as_blocking, load_array, read_exact
-from nncalc.inputs import parse_number
+from nncalc.numbers import parse_number
 from nncalc.network import Layer, Network, build_layer, build_network, frozen, length_problem
 
 EXAMPLES_DIR = Path(__file__).parent / "examples"
@@ -659,7 +659,7 @@ class _Builder:
         """The Fractions of a matrix or vector node whose float values are ``values``."""
         from fractions import Fraction
 
-        from nncalc.inputs import parse_exact
+        from nncalc.numbers import parse_exact
 
         def texts(row: Node) -> list[str]:
             return row.texts if isinstance(row, _Scalars) else [n.value for n in row.value]

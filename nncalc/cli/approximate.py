@@ -176,7 +176,7 @@ def _parse_units(text: str) -> list[int]:
 def _parse_range(text: str) -> tuple[float, float]:
     """``0,1``, ``-pi,pi`` or ``0,2*pi``: two constant expressions, the first smaller."""
     from nncalc.expression import parse
-    from nncalc.inputs import NUMBER, parse_number
+    from nncalc.numbers import NUMBER, parse_number
 
     parts = text.split(",")
     if len(parts) != 2:

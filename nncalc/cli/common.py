@@ -259,12 +259,12 @@ def weights_only_note(spec: str, net: Network, activations: str | None) -> None:
 def inputs(net: Network, given: list[str] | None) -> Any:
     """The --input vectors as a batch, else the spec's own input, else an error saying
     how to give one."""
-    import numpy as np
-
-    from nncalc.files import shown
-    from nncalc.inputs import parse_vector
-
     if given:
+        import numpy as np
+
+        from nncalc.files import shown
+        from nncalc.inputs import parse_vector
+
         rows = []
         for v in given:
             try:

@@ -83,19 +83,24 @@ def forward(
     batch; --json (one object per line) and --csv stream every input with flat memory.
     """
     from nncalc.batches import batches, first_inputs
-    from nncalc.inputs import FORMATS, check_sources
 
     with reported():
         fmt = choose_format(format, FORMATS_OUT, json=json, csv=csv)
         for flag, given, needs in (("--no-header", no_header, "csv"), ("--outputs-only", outputs_only, "json")):
             if given and fmt != needs:
                 raise InputError(f"{flag} goes with --{needs} (the output here is {fmt})")
-        if input_format is not None and input_format not in FORMATS:
-            raise InputError(f"--input-format '{input_format}': expected one of {', '.join(FORMATS)}")
+        if input_format is not None:
+            from nncalc.inputs import FORMATS
+
+            if input_format not in FORMATS:
+                raise InputError(f"--input-format '{input_format}': expected one of {', '.join(FORMATS)}")
         files = inputs_ or []
         if spec == "-" and "-" in files:
             raise InputError("standard input can hold the spec or the inputs, not both")
-        check_sources(files)
+        if files:
+            from nncalc.inputs import check_sources
+
+            check_sources(files)
         net = load_network(spec, allow_outside_paths, activations) if not exact else _load_exact(spec, allow_outside_paths)
         if exact:
             return _forward_exact(net, input, files, fmt, precision, all_units, brief, no_header, outputs_only)
