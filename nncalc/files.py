@@ -220,10 +220,8 @@ def read_exact(f: Readable, n: int) -> bytes:
 def read_into(f: Readable, buffer: memoryview) -> int:
     """Fill ``buffer`` from ``f``; the bytes read (fewer only at the end of the file).
 
-    Where ``f`` reads into a buffer itself (a file), nothing is copied and no bytes object
-    is made: a NumPy array as ``buffer`` is large memory NumPy asks the kernel to back
-    with huge pages, where a bytes object of a chunk is new memory faulted in 4 KiB at a
-    time."""
+    Where ``f`` reads into a buffer itself (a file), the bytes go straight into
+    ``buffer`` (an array's memory): no bytes object is made and copied again."""
     readinto = getattr(f, "readinto", None)
     got = 0
     while got < len(buffer):
