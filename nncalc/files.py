@@ -201,15 +201,21 @@ def stdin_stat() -> os.stat_result | None:
 # ------------------------------------------------------------------------ reading
 
 
+# The most read_exact asks a stream for at once: a read of n bytes first takes memory
+# for all n, and n may be a limit (512 MiB for a spec) or a size a header only claims.
+READ_PIECE = 16 << 20
+
+
 def read_exact(f: Readable, n: int) -> bytes:
-    """``n`` bytes, or fewer only at the end of the file."""
-    data = f.read(n)
+    """``n`` bytes, or fewer only at the end of the file; the memory taken grows with
+    what is read, not with ``n``."""
+    data = f.read(min(n, READ_PIECE))
     if len(data) == n or not data:
         return data
     parts = [data]
     got = len(data)
     while got < n:
-        more = f.read(n - got)
+        more = f.read(min(n - got, READ_PIECE))
         if not more:
             break
         parts.append(more)
@@ -454,6 +460,8 @@ def read_npy_header(f: Readable, source: str, not_npy: str = "not a .npy file") 
     if not magic.startswith(NPY_MAGIC):
         head = magic + read_exact(f, 56)
         raise InputError(f"{not_npy} (it is {describe(head)})", source=source)
+    if len(magic) < 8:
+        raise InputError("is truncated inside its .npy header", source=source)
     version = (magic[6], magic[7])
     if version not in ((1, 0), (2, 0), (3, 0)):
         raise InputError(f"uses .npy format version {version[0]}.{version[1]}, which nncalc does not read", source=source)
@@ -520,6 +528,11 @@ def check_budget(header: NpyHeader, source: str) -> None:
 
 def read_npy_data(f: Readable, header: NpyHeader, source: str) -> np.ndarray:
     """The whole array a header declares, as float64 (the caller checked the budget)."""
+    return as_float64(read_npy_values(f, header, source))
+
+
+def read_npy_values(f: Readable, header: NpyHeader, source: str) -> np.ndarray:
+    """The whole array a header declares, in its own dtype (the caller checked the budget)."""
     data = read_exact(f, header.nbytes)
     if len(data) < header.nbytes:
         raise InputError(
@@ -528,7 +541,25 @@ def read_npy_data(f: Readable, header: NpyHeader, source: str) -> np.ndarray:
             source=source,
         )
     flat = np.frombuffer(data, dtype=header.dtype, count=header.values)
-    return flat.reshape(header.shape, order="F" if header.fortran else "C").astype(np.float64, copy=False)
+    return flat.reshape(header.shape, order="F" if header.fortran else "C")
+
+
+def as_float64(values: np.ndarray) -> np.ndarray:
+    """``values`` as float64, without NumPy's warnings for a cast that gives NaN or an
+    infinity (a signalling NaN, a long double beyond float64): the caller's finite check
+    finds those and says which (:func:`not_finite_problem`)."""
+    with np.errstate(all="ignore"):
+        return values.astype(np.float64, copy=False)
+
+
+def not_finite_problem(original: np.ndarray, index: tuple[int, ...]) -> str:
+    """Why the float64 value at ``index`` of ``original`` (values of any real dtype) is
+    not finite: ``is too large for float64`` where it was finite as written, else ``is
+    not a finite number``."""
+    value = original[index]
+    with np.errstate(all="ignore"):
+        finite = bool(np.isfinite(value))
+    return "is too large for float64" if finite else "is not a finite number"
 
 
 # ------------------------------------------------------------------------ weights

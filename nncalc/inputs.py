@@ -804,12 +804,13 @@ def _npy_chunks(
     if header.fortran and nrows > 1 and ncols > 1:
         # Column-major data has no row chunks: read it whole, within the budget.
         files.check_budget(header, source)
-        data = files.read_npy_data(f, header, source)
+        data = files.read_npy_values(f, header, source)
         chunks = (data[s : s + CHUNK_ROWS] for s in range(0, nrows, CHUNK_ROWS))
     else:
         chunks = _npy_row_chunks(f, header, nrows, ncols, source, rows)
     done = 0
-    for chunk in chunks:
+    for values in chunks:  # in the file's own dtype
+        chunk = files.as_float64(values)
         # a finite sum: every value is finite (one pass); else the first bad one is found
         with np.errstate(over="ignore", invalid="ignore"):
             total = chunk.sum()
@@ -819,7 +820,8 @@ def _npy_chunks(
                 r, c = np.argwhere(bad)[0]
                 if r:
                     yield chunk[:r]
-                raise InputError(f"row {done + r + 1:,}, value {c + 1} is not a finite number", source=source)
+                problem = files.not_finite_problem(values, (r, c))
+                raise InputError(f"row {done + r + 1:,}, value {c + 1} {problem}", source=source)
         done += len(chunk)
         yield chunk
     if size is None and f.read(1):
@@ -835,12 +837,14 @@ def _npy_row_chunks(
         n = min(step, nrows - start)
         block = np.empty((n, ncols), dtype=header.dtype)
         got = files.read_into(f, memoryview(block.reshape(-1).view(np.uint8)))
-        if got < n * row_bytes:
+        if got < n * row_bytes:  # (a stream: a file's size was checked against its header)
+            if got // row_bytes:
+                yield block[: got // row_bytes]  # the whole rows before the end come out first
             raise InputError(
                 f"is truncated: its header declares {header.describe()}, but the data ends after {start + got // row_bytes:,} rows",
                 source=source,
             )
-        yield block.astype(np.float64, copy=False)
+        yield block
 
 
 # -- choosing and opening

@@ -88,8 +88,11 @@ def read_source(arg: str) -> tuple[str, str]:
     up to MAX_SPEC_BYTES.
     """
     if arg == "-":
-        data = read_exact(as_blocking(sys.stdin.buffer), MAX_SPEC_BYTES + 1)
         source = "<stdin>"
+        stdin = getattr(sys.stdin, "buffer", None) if sys.stdin is not None else None
+        if stdin is None:
+            raise SpecError("standard input is closed", source=source)
+        data = read_exact(as_blocking(stdin), MAX_SPEC_BYTES + 1)
     else:
         path = Path(arg)
         source = arg
@@ -121,7 +124,7 @@ def read_source(arg: str) -> tuple[str, str]:
             )
         try:
             with path.open("rb") as f:
-                data = f.read(MAX_SPEC_BYTES + 1)
+                data = read_exact(f, MAX_SPEC_BYTES + 1)
         except OSError as e:
             raise SpecError(f"cannot read the file: {e.strerror or e}", source=source) from None
     if len(data) > MAX_SPEC_BYTES:

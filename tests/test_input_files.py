@@ -317,6 +317,8 @@ BAD_NPY = {
     "header keys": (b"\x93NUMPY\x01\x00\x09\x00{'a': 1}\n", "has a .npy header that is not valid (expected the keys descr, fortran_order, shape)"),
     "negative shape": (_npy_claiming((-1, 2), b""), "has a .npy header with an invalid shape"),
     "version": (b"\x93NUMPY\x09\x00", "uses .npy format version 9.0"),
+    "magic only": (b"\x93NUMPY", "is truncated inside its .npy header"),
+    "magic and a byte": (b"\x93NUMPY\x01", "is truncated inside its .npy header"),
     "nan": (npy_bytes(np.array([[1.0, 2.0], [np.nan, 1.0]])), "row 2, value 1 is not a finite number"),
 }
 
@@ -461,11 +463,88 @@ def test_a_nonblocking_stdin_is_read_whole(tmp_path, fmt):
     np.testing.assert_array_equal(np.loadtxt(io.BytesIO(result.stdout), delimiter=",", skiprows=1), two_layer(X)[:, 0])
 
 
+@pytest.mark.parametrize("command", [["forward", "-", "--input", "1,2"], ["validate", "-"], ["collapse", "-"], ["graph", "-"]])
+def test_a_spec_from_a_closed_stdin_is_one_error(command):
+    proc = subprocess.run(
+        " ".join([sys.executable, "-m", "nncalc", *command]) + " <&-", shell=True, executable="/bin/bash", capture_output=True, cwd=ROOT
+    )
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, b"", b"error: <stdin>: standard input is closed\n")
+
+
+def test_a_nonblocking_stdout_is_written_whole(tmp_path):
+    """Standard output left non-blocking by the program before: a command that does not
+    stream (init) and a stream both write everything, however slowly it is read."""
+    import fcntl
+    import time
+
+    np.save(tmp_path / "x.npy", np.random.default_rng(9).normal(size=(50_000, 2)))
+    for args in (["init", "784,512,256,10", "--seed", "3"], ["forward", "two-layer", "--inputs", str(tmp_path / "x.npy"), "--json"]):
+        whole = subprocess.run([sys.executable, "-m", "nncalc", *args], capture_output=True, cwd=ROOT).stdout
+        read, write = os.pipe()
+        fcntl.fcntl(write, fcntl.F_SETFL, fcntl.fcntl(write, fcntl.F_GETFL) | os.O_NONBLOCK)
+        proc = subprocess.Popen([sys.executable, "-m", "nncalc", *args], stdout=write, stderr=subprocess.PIPE, cwd=ROOT)
+        os.close(write)
+        time.sleep(0.5)  # the pipe fills while nobody reads
+        with os.fdopen(read, "rb") as f:
+            got = f.read()
+        assert proc.wait() == 0 and proc.stderr.read() == b""
+        assert len(whole) > 1 << 20 and got == whole
+
+
 def test_a_spec_on_a_nonblocking_stdin_is_read_whole():
     spec = "layers:\n" + "".join(f"  - {{name: l{k}, weights: [[1.0]], bias: [{k}.0]}}\n" for k in range(40))
     result = _nonblocking_stdin(["forward", "-", "--input", "0.5", "--json"], spec.encode())
     assert result.returncode == 0 and result.stderr == b""
     assert json.loads(result.stdout)["output"] == [0.5 + sum(range(40))]
+
+
+def _outputs(stdout: str) -> np.ndarray:
+    """The values of a --csv output of two-layer (one column, under its header)."""
+    lines = stdout.splitlines()
+    assert lines[0] == "output_1"
+    return np.array([float(v) for v in lines[1:]])
+
+
+def test_values_float64_cannot_hold(run, tmp_path):
+    """A signalling NaN of float32 and a long double beyond float64: one line each, no
+    NumPy warning, the rows before them out, and the second named as too large."""
+    a = np.array([[1, 2], [3, 4], [5, 6]], dtype=np.float32)
+    a.view(np.uint32)[1, 0] = 0x7F800001  # a signalling NaN
+    np.save(tmp_path / "snan.npy", a)
+    np.save(tmp_path / "ld.npy", np.array([[1, 2], [1, np.longdouble("1e400")]], dtype=np.longdouble))
+    for name, problem in (("snan.npy", "row 2, value 1 is not a finite number"), ("ld.npy", "row 2, value 2 is too large for float64")):
+        result = forward(run, str(tmp_path / name), "--csv")
+        assert result.exit_code == 1 and result.stderr == f"error: {tmp_path / name}: {problem}\n"
+        np.testing.assert_array_equal(_outputs(result.stdout), two_layer(np.array([[1.0, 2.0]]))[:, 0])
+    proc = subprocess.run([sys.executable, "-W", "error", "-m", "nncalc", "forward", "two-layer", "--inputs", str(tmp_path / "snan.npy"), "--csv"], capture_output=True, cwd=ROOT)
+    assert proc.returncode == 1 and proc.stderr.decode().splitlines() == [f"error: {tmp_path / 'snan.npy'}: row 2, value 1 is not a finite number"]
+
+
+def test_a_truncated_npy_on_stdin_gives_its_whole_rows_first(run):
+    X = np.random.default_rng(8).normal(size=(130_000, 2))
+    result = run("forward", "two-layer", "--inputs", "-", "--input-format", "npy", "--csv", input=npy_bytes(X)[:-5])
+    assert result.exit_code == 1
+    assert result.stderr == "error: <stdin>: is truncated: its header declares shape (130000, 2) of float64 (2.1 MB), but the data ends after 129,999 rows\n"
+    np.testing.assert_array_equal(_outputs(result.stdout), two_layer(X[:129_999])[:, 0])
+
+
+def test_reads_ask_for_what_may_come_not_for_a_limit():
+    """A spec is read up to 512 MiB and a header may claim gigabytes: a read asks for at
+    most READ_PIECE bytes at a time, so memory grows with what is there."""
+    asked = []
+
+    class Stream:
+        def __init__(self, data):
+            self.data = data
+
+        def read(self, n):
+            asked.append(n)
+            out, self.data = self.data[:n], self.data[n:]
+            return out
+
+    data = bytes(range(256)) * 300_000  # 76.8 MB
+    assert files.read_exact(Stream(data), 1 << 40) == data
+    assert max(asked) == files.READ_PIECE
 
 
 def test_a_1d_npy_is_one_input(tmp_path):

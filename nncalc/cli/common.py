@@ -6,6 +6,7 @@ Commands parse arguments, call the library and a renderer; nothing here computes
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from contextlib import contextmanager
@@ -367,12 +368,61 @@ def _can_encode(stream: Any, text: str) -> bool:
     return True
 
 
+class _WaitingWriter(io.RawIOBase):
+    """A non-blocking file descriptor written as a blocking one: a write that finds it
+    full waits for room, and every write goes out whole."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self.fd)
+
+    def write(self, data: Any) -> int:
+        import select
+
+        view = memoryview(data).cast("B")
+        done = 0
+        while done < len(view):
+            try:
+                done += os.write(self.fd, view[done:])
+            except BlockingIOError:  # full for now
+                select.select([], [self.fd], [])
+        return done
+
+
+def _waiting_stdout() -> None:
+    """Where standard output was left non-blocking (by the program that started nncalc),
+    a write that finds it full fails or writes only part, and Python's own streams then
+    lose the rest: standard output is replaced by one that waits for room."""
+    out = sys.stdout
+    try:
+        if os.get_blocking(out.fileno()):
+            return
+    except (AttributeError, OSError, ValueError):  # not a file descriptor: a stream in memory
+        return
+    out.flush()
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(_WaitingWriter(out.fileno())),
+        encoding=out.encoding,
+        errors=out.errors,
+        line_buffering=out.line_buffering,
+    )
+
+
 def main() -> None:
     """Entry point of the ``nncalc`` command."""
     if sys.stdout is None:  # started with standard output closed (`nncalc ... >&-`)
         if sys.stderr is not None:
             sys.stderr.write("error: cannot write the output: standard output is closed\n")
         sys.exit(1)
+    _waiting_stdout()
     # A terminal that cannot show every character (latin-1, a C locale) gets escapes
     # (\u2192) instead of a crash; JSON stays valid, as \uXXXX is JSON's own escape.
     for stream in (sys.stdout, sys.stderr):
