@@ -32,7 +32,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from nncalc import activations
-from nncalc.errors import InputError, SpecError, did_you_mean
+from nncalc.errors import InputError, NncalcError, SpecError, did_you_mean
 from nncalc.files import as_blocking, load_array, read_exact
 from nncalc.numbers import parse_number
 from nncalc.network import Layer, Network, build_layer, build_network, frozen, length_problem
@@ -951,5 +951,49 @@ def parse_spec(
     except UnicodeEncodeError as e:  # a lone surrogate, from Python text
         line, column = _position(text, e.start)
         raise SpecError(f"not valid Unicode text: U+{ord(text[e.start]):04X} is half a character", source, line, column) from None
+    text, moved = _joined_surrogates(text)
     builder = _Builder(source, base or Path.cwd(), allow_outside, exact)
-    return builder.network(_compose(text, source))
+    try:
+        return builder.network(_compose(text, source))
+    except NncalcError as e:
+        if moved and e.source == source and e.line in moved and e.column:
+            e.column += sum(shift for at, shift in moved[e.line] if at < e.column)
+        raise
+
+
+# A character beyond U+FFFF as JSON writes it by default, in two escapes ("\ud83d\ude00"
+# for an emoji), which YAML does not read; an odd number of backslashes before it would
+# make it text.
+_SURROGATES = re.compile(r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
+
+
+def _joined_surrogates(text: str) -> tuple[str, dict[int, list[tuple[int, int]]]]:
+    r"""A JSON document's pairs of surrogate escapes as the characters they stand for;
+    and, for each line where one was, the (column, columns fewer) of each, so that a
+    position found in the new text names the column of the text as written.
+
+    >>> _joined_surrogates('{"name": "smile \\ud83d\\ude00", "x": 1}')
+    ('{"name": "smile 😀", "x": 1}', {1: [(17, 11)]})
+
+    Only JSON (a document that starts with ``{`` or ``[``): there a backslash is always an
+    escape, where in YAML's plain and single-quoted text it is a backslash.
+    """
+    if "\\u" not in text or not text.lstrip().startswith(("{", "[")):
+        return text, {}
+    moved: dict[int, list[tuple[int, int]]] = {}
+    pieces: list[str] = []
+    done = size = start_of_line = 0  # size: of the new text so far
+    line = 1
+    for m in _SURROGATES.finditer(text):
+        high, low = int(m[2], 16), int(m[3], 16)
+        before = text[done : m.start() + len(m[1])]  # up to where the escapes begin
+        if "\n" in before:
+            line += before.count("\n")
+            start_of_line = size + before.rfind("\n") + 1
+        size += len(before)
+        moved.setdefault(line, []).append((size - start_of_line + 1, 11))  # its column, from 1
+        pieces += [before, chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))]
+        size += 1
+        done = m.end()
+    pieces.append(text[done:])
+    return "".join(pieces), moved

@@ -37,6 +37,34 @@ def test_json_is_accepted():
     assert net.input.tolist() == [[1.0, 1.0]]
 
 
+def test_json_with_escaped_characters_beyond_the_basic_plane():
+    """json.dumps writes an emoji as two escapes (\\ud83d\\ude00), which YAML alone
+    refuses: the names come out as written, and a later error's column is the one in
+    the text as written."""
+    import json
+
+    spec = {"name": "smile \U0001F600", "input": [1, 2], "layers": [{"name": "h \U0001F600\U0001F600", "weights": [[1, 2]], "bias": [0.5]}]}
+    text = json.dumps(spec)
+    assert "\\ud83d\\ude00" in text
+    net = parse_spec(text)
+    assert (net.name, net.layers[0].name) == (spec["name"], spec["layers"][0]["name"])
+    spec["layers"][0]["bias"] = [0.5, 1.0]  # one unit, two biases: an error at the bias
+    text = json.dumps(spec)
+    with pytest.raises(SpecError) as e:
+        parse_spec(text)
+    assert (e.value.line, e.value.column) == (1, text.index("[0.5, 1.0]") + 1)
+    spec["layers"][0].update(bias=[0.5], activation="bogus")  # on a later line
+    text = json.dumps(spec, indent=1)
+    with pytest.raises(SpecError) as e:
+        parse_spec(text)
+    line = next(k for k, x in enumerate(text.splitlines(), 1) if "bogus" in x)
+    assert (e.value.line, e.value.column) == (line, text.splitlines()[line - 1].index('"bogus"') + 1)
+    # an escaped backslash before the letters makes them text; so does YAML's own quoting
+    literal = "a\\ud83d\\ude00"
+    assert parse_spec(json.dumps({"name": literal, "layers": [{"weights": [[1]]}]})).name == literal
+    assert parse_spec("name: 'a\\ud83d\\ude00'\nlayers: [{weights: [[1]]}]").name == literal
+
+
 def test_defaults():
     net = parse_spec("layers:\n  - weights: [[1, 2]]\n  - weights: [[3]]\n")
     assert [layer.name for layer in net.layers] == ["layer1", "layer2"]
