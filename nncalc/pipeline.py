@@ -20,7 +20,7 @@ import os
 import sys
 import threading
 from contextlib import contextmanager
-from typing import Any, Callable, Generic, Iterable, Iterator, TypeVar
+from typing import Any, Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -304,10 +304,10 @@ def _in_threads(count: int, worker: Callable[[], Callable[[int], None]], threads
 def text_bound(numbers_per_row: int, flops_per_row: float) -> bool:
     """Whether writing a row's numbers as text takes at least twice as long as its
     matrix products: then one core writes text while the others wait for it, and a
-    second process writing text (:class:`TextHelper`) has a core to run on. Where the
-    two take about as long, every core is busy already (``--json --outputs-only`` of
-    784-512-256-10: timed by hand, the helper made it slower, by what sending it the
-    numbers takes)."""
+    second process making text (:class:`TextHelper`) has a core to run on. Where the two
+    take about as long, every core is busy already (``--json --outputs-only`` of
+    784-512-256-10: timed by hand, the helper made it slower, as it takes its time from
+    the products)."""
     return _cores() > 1 and _text_over_products(numbers_per_row, flops_per_row) >= 2
 
 
@@ -359,7 +359,7 @@ class TextHelper:
         import mmap
         import subprocess
 
-        size = self.SLOTS * (8 * self.NUMBERS + self.TEXT)
+        size = self._numbers_at(self.SLOTS)
         try:
             fd = os.memfd_create("nncalc-text", os.MFD_CLOEXEC)
         except OSError:
@@ -463,11 +463,14 @@ class TextHelper:
             self._state = "gone"  # it ended: no more blocks to it
         return None
 
-    def _numbers_at(self, slot: int) -> int:
-        return slot * (8 * self.NUMBERS + self.TEXT)
+    @classmethod
+    def _numbers_at(cls, slot: int) -> int:
+        """Where a slot's numbers begin in the shared memory (its text follows them)."""
+        return slot * (8 * cls.NUMBERS + cls.TEXT)
 
-    def _text_at(self, slot: int) -> int:
-        return self._numbers_at(slot) + 8 * self.NUMBERS
+    @classmethod
+    def _text_at(cls, slot: int) -> int:
+        return cls._numbers_at(slot) + 8 * cls.NUMBERS
 
     def close(self) -> None:
         proc, self._proc, self._state = self._proc, None, "gone"
@@ -493,6 +496,55 @@ class TextHelper:
                 pass
 
 
+# Blocks of text made before their turn, at most, while the helper makes one before them.
+MADE_AHEAD = 2
+
+
+def texts(
+    blocks: Sequence[Any],
+    render: Callable[[Any, str, str], Any],
+    encoding: str,
+    errors: str,
+    helper: TextHelper | None = None,
+    help_from: int = 0,
+) -> Iterator[Any]:
+    """``render(block, encoding, errors)`` of every block, in order; with ``helper``,
+    from block ``help_from`` on, every other block is made by the helper meanwhile.
+
+    The helper gets the odd blocks ahead while it has room for them, in order; while a
+    block of the helper's is not ready, the next blocks of this side are made (at most
+    MADE_AHEAD), and come out in their turn. A block the helper could not make is made
+    here; an error making a block is raised in its turn, after every block before it.
+    """
+    theirs: dict[int, int] = {}  # block: the helper's ticket for it
+    made: dict[int, Any] = {}  # blocks made here before their turn
+    after = 1  # the helper's blocks go in order: the next is this one or later
+    for k, block in enumerate(blocks):
+        if k in theirs:
+            ticket = theirs.pop(k)
+            ahead = (j for j in range(k + 1, len(blocks)) if j not in theirs and j not in made)
+            while len(made) < MADE_AHEAD and not helper.done(ticket):  # type: ignore[union-attr]
+                j = next(ahead, None)
+                if j is None:
+                    break
+                try:
+                    made[j] = render(blocks[j], encoding, errors)
+                except Exception:  # noqa: BLE001 - raised again in its turn, after the blocks before it
+                    break
+            text = helper.take(ticket)  # type: ignore[union-attr]
+            yield text if text is not None else render(block, encoding, errors)
+            continue
+        if helper is not None and k >= help_from:
+            helper.start()
+            for j in range(max(k + 1, after), len(blocks), 2):
+                if j not in made:
+                    ticket = helper.send((render, blocks[j], encoding, errors))
+                    if ticket is None:
+                        break
+                    theirs[j], after = ticket, j + 2
+        yield made.pop(k) if k in made else render(block, encoding, errors)
+
+
 def _serve(fd: int) -> None:  # pragma: no cover - runs in the helper process (tests drive it through TextHelper)
     """The helper's loop, until its input ends: ``J``, a length and a pickled job
     ``(slot, render, shapes, encoding, errors)``, whose numbers are in the slot of the
@@ -509,22 +561,20 @@ def _serve(fd: int) -> None:  # pragma: no cover - runs in the helper process (t
     stdin, answer = sys.stdin.buffer, sys.stdout.buffer
     try:
         memory = mmap.mmap(fd, os.fstat(fd).st_size)
-        room = TextHelper.TEXT
         answer.write(b"R")
         answer.flush()
         while stdin.read(1) == b"J":
             slot, render, shapes, encoding, errors = pickle.loads(stdin.read(int.from_bytes(stdin.read(8), "little")))
-            base = slot * (8 * TextHelper.NUMBERS + room)
-            arrays, at, text = [], base, None
+            arrays, at, text = [], TextHelper._numbers_at(slot), None
             for shape in shapes:
                 count = int(np.prod(shape))
                 arrays.append(np.frombuffer(memory, np.float64, count, at).reshape(shape))
                 at += 8 * count
             try:
                 text = memoryview(render(arrays, encoding, errors)).cast("B")
-                if len(text) > room:
+                if len(text) > TextHelper.TEXT:
                     raise ValueError("the text is larger than the room for it")
-                start = base + 8 * TextHelper.NUMBERS
+                start = TextHelper._text_at(slot)
                 memory[start : start + len(text)] = text
                 answer.write(b"D" + bytes([slot]) + len(text).to_bytes(8, "little"))
             except Exception:  # noqa: BLE001 - the caller makes it again, and raises

@@ -243,3 +243,67 @@ def test_the_helper_holds_at_most_its_slots_and_blocks_it_has_room_for():
     assert helper.send((len, [np.zeros((1, 1))], "utf-8", "strict")) is None  # two held
     helper._sent = []
     assert helper.send((len, [np.zeros((1, helper.NUMBERS + 1))], "utf-8", "strict")) is None  # too large
+
+
+class FakeHelper:
+    """A helper in this process: it takes ``room`` blocks at once, and each block it
+    took is ready only after ``slow`` questions whether it is done."""
+
+    def __init__(self, room=2, slow=0, fails=()):
+        self.room, self.slow, self.fails = room, slow, set(fails)
+        self.held, self.asked, self.sent = [], 0, []
+
+    def start(self):
+        pass
+
+    def send(self, job):
+        render, block, encoding, errors = job
+        if len(self.held) >= self.room:
+            return None
+        self.held.append(block)
+        self.sent.append(block)
+        return block
+
+    def done(self, ticket):
+        self.asked += 1
+        return self.asked > self.slow
+
+    def take(self, ticket):
+        assert self.held.pop(0) == ticket, "taken in the order sent"
+        self.asked = 0
+        return None if ticket in self.fails else f"<{ticket} by the helper>".encode()
+
+
+def made_here(block, encoding, errors):
+    if block == "bad":
+        raise ValueError("bad block")
+    return f"<{block}>".encode()
+
+
+@pytest.mark.parametrize("slow", [0, 1, 5])
+@pytest.mark.parametrize("room", [1, 2, 3])
+def test_texts_come_out_in_order_whoever_made_them(room, slow):
+    from nncalc.pipeline import texts
+
+    blocks = list(range(23))
+    helper = FakeHelper(room, slow, fails={7})
+    out = [bytes(t) for t in texts(blocks, made_here, "utf-8", "strict", helper, help_from=4)]
+    assert [int(t[1:].split(b">")[0].split(b" ")[0]) for t in out] == blocks
+    theirs = [k for k, t in enumerate(out) if b"helper" in t]
+    assert all(k % 2 == 1 for k in theirs)  # the odd blocks, from the first after block 4
+    assert min(theirs) == 5 and (7 not in helper.sent or b"<7>" in out)  # one it could not make, made here
+    assert helper.held == []
+
+
+def test_an_error_comes_out_in_its_turn():
+    """A block made ahead that fails is made again in its turn: the blocks before it
+    come out first, the helper's among them."""
+    from nncalc.pipeline import texts
+
+    blocks = [0, 1, 2, 3, "bad", 5, 6]
+    helper = FakeHelper(room=2, slow=10)
+    out = []
+    with pytest.raises(ValueError, match="bad block"):
+        for t in texts(blocks, made_here, "utf-8", "strict", helper):
+            out.append(bytes(t))
+    assert out == [b"<0>", b"<1 by the helper>", b"<2>", b"<3 by the helper>"]

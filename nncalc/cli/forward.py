@@ -172,9 +172,6 @@ TEXT_VALUES = 1 << 16
 
 Arrays = List["np.ndarray"]
 
-# Blocks of text made before their turn, at most, while the helper makes one before them.
-MADE_AHEAD = 2
-
 
 def _stream(
     chunks: Iterator[np.ndarray],
@@ -200,7 +197,7 @@ def _stream(
     """
     from contextlib import closing, nullcontext
 
-    from nncalc.pipeline import HELPER_AFTER, Ahead, TextHelper
+    from nncalc.pipeline import HELPER_AFTER, Ahead, TextHelper, texts
 
     out, encoding, errors = _output()
     write = out.write
@@ -221,36 +218,11 @@ def _stream(
         width = sum(a.shape[1] for a in arrays)
         step = max(1, TEXT_VALUES // width)
         blocks = [[a[i : i + step] for a in arrays] for i in range(0, n, step)]
-        theirs: dict[int, int] = {}  # block: the helper's ticket for it
-        made: dict[int, Any] = {}  # blocks made here before their turn
-        after = 1  # the helper's blocks go in order: the next is this one or later
-        for k, block in enumerate(blocks):
-            if k in theirs:
-                ticket = theirs.pop(k)
-                # while the helper makes it, the next blocks of this side are made
-                ahead = (j for j in range(k + 1, len(blocks)) if j not in theirs and j not in made)
-                while len(made) < MADE_AHEAD and not second.done(ticket):  # type: ignore[union-attr]
-                    j = next(ahead, None)
-                    if j is None:
-                        break
-                    try:
-                        made[j] = render(blocks[j], encoding, errors)
-                    except Exception:  # noqa: BLE001 - raised again in its turn, after the blocks before it
-                        break
-                text = second.take(ticket)  # type: ignore[union-attr]
-                emit(text if text is not None else render(block, encoding, errors))
-            else:
-                if second is not None and written >= HELPER_AFTER:
-                    second.start()
-                    # the odd blocks ahead to the helper, while it has room for them
-                    for j in range(max(k + 1, after), len(blocks), 2):
-                        if j not in made:
-                            ticket = second.send((render, blocks[j], encoding, errors))
-                            if ticket is None:
-                                break
-                            theirs[j], after = ticket, j + 2
-                emit(made.pop(k) if k in made else render(block, encoding, errors))
-            written += width * len(block[0])
+        # the helper starts once the stream has written HELPER_AFTER numbers
+        help_from = max(0, -(-(HELPER_AFTER - written) // (width * step)))
+        for text in texts(blocks, render, encoding, errors, second, help_from):
+            emit(text)
+        written += width * n
 
     def numbered() -> Iterator[tuple[int, np.ndarray]]:
         first = 1
