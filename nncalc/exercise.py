@@ -11,6 +11,13 @@ Layers whose activation is not piecewise linear (sigmoid, tanh, softmax, ...) gi
 irrational values; their exercises are answered to :data:`ROUNDED_DIGITS` significant
 digits, and only the values before them are kept to three decimals.
 
+A backward exercise (``generate(..., loss=...)``) adds a target, drawn until the loss,
+every ∂L/∂a, every δ and every gradient has at most :data:`BACK_PLACES` decimal places
+(with the piecewise-linear activations and the losses half-sse and mse; other losses and
+activations are answered to :data:`ROUNDED_DIGITS` digits), and no output already equals
+its target. Its output layer's values keep two places, like a hidden layer's, so that
+the gradients of its weights keep four.
+
 >>> ex = generate([2, 3, 1], ["relu", "linear"], seed=7)
 >>> ex[0].net.sizes, [layer.activation.name for layer in ex[0].net.layers]
 ((2, 3, 1), ['relu', 'linear'])
@@ -23,12 +30,13 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
 from nncalc import activations as registry
 from nncalc import exact
+from nncalc import losses as loss_functions
 from nncalc.errors import InputError
 from nncalc.network import Network, build_network
 
@@ -40,22 +48,33 @@ MAX_RESTARTS = 200  # exercises drawn again before giving up (earlier units can 
 PLACES = 3  # decimal places of every value
 ROUNDED_DIGITS = 4  # significant digits of answers when an activation is not piecewise linear
 LEAKY_ALPHA = 0.1  # leaky ReLU's slope in exercises: one decimal place, like the weights
+BACK_PLACES = 4  # decimal places of the loss, every ∂L/∂a, δ and gradient of a backward exercise
+EXACT_LOSSES = ("half-sse", "mse")  # the losses whose values stay rational
+TARGET_TRIES = 60  # targets drawn for one forward pass before the exercise is drawn again
 
 WEIGHTS = [Fraction(k, 10) for k in range(-9, 10) if k]
 BIASES = [Fraction(k, 10) for k in range(-5, 6)]
 INPUTS = [Fraction(k) for k in (-3, -2, -1, 1, 2, 3)]
 FIRING = ("relu", "leaky_relu")  # fire (z > 0) or not: the lesson's point
+# Targets of a backward exercise (one decimal place): in [0, 1] where the output is a
+# probability or a ReLU's, else in [-1, 1]; 0 or 1 for bce; a class for cross-entropy and nll.
+TARGETS = [Fraction(k, 10) for k in range(-10, 11)]
+UNIT_TARGETS = [Fraction(k, 10) for k in range(0, 11)]
 
 
 @dataclass(frozen=True)
 class Exercise:
     """One exercise: the network (its ``input`` is the exercise's), the input as Fractions,
-    and whether its answers are exact (else rounded to :data:`ROUNDED_DIGITS` digits)."""
+    and whether its answers are exact (else rounded to :data:`ROUNDED_DIGITS` digits).
+    A backward exercise also has its loss, and its target as Fractions (the network's
+    ``target`` too)."""
 
     number: int
     net: Network
     x: tuple[Fraction, ...]
     exact: bool
+    loss: str | None = None
+    target: tuple[Fraction, ...] | None = None
 
     @property
     def precision(self) -> int:
@@ -134,12 +153,13 @@ class _Random:
         return out
 
 
-def _signs(sizes: list[int], names: list[str], rng: _Random, all_fire: bool) -> list[list[bool | None]]:
+def _signs(sizes: list[int], names: list[str], rng: _Random, all_fire: bool, backward: bool = False) -> list[list[bool | None]]:
     """For each ReLU-family unit, whether it must fire (z > 0); None where it does not matter.
 
     Some fire and some do not: in each such layer of two or more units, one to half of
     them do not fire, and single units fire; if that leaves no unit silent, the last
-    single one is (the seed's Example 1).
+    single one is (the seed's Example 1), but never the output's in a backward exercise
+    (no gradient would pass it).
     """
     plan: list[list[bool | None]] = []
     for n, name in zip(sizes[1:], names):
@@ -151,7 +171,9 @@ def _signs(sizes: list[int], names: list[str], rng: _Random, all_fire: bool) -> 
             silent = rng.sample(n, 1 + int(rng.r.random() * (n // 2)))
             plan.append([j not in silent for j in range(n)])
     if not all_fire and not any(want is False for layer in plan for want in layer):
-        singles = [k for k, (n, name) in enumerate(zip(sizes[1:], names)) if name in FIRING]
+        singles = [
+            k for k, (n, name) in enumerate(zip(sizes[1:], names)) if name in FIRING and not (backward and k == len(names) - 1)
+        ]
         if singles:
             plan[singles[-1]] = [False]
     return plan
@@ -174,20 +196,22 @@ class _Stuck(Exception):
     """No weights of a unit give easy numbers after the units before it: draw again."""
 
 
-def _one(number: int, sizes: list[int], names: list[str], rng: _Random, all_fire: bool) -> Exercise:
+def _one(number: int, sizes: list[int], names: list[str], rng: _Random, all_fire: bool, loss: str | None) -> Exercise:
     for _ in range(MAX_RESTARTS):
         try:
-            return _draw(number, sizes, names, rng, all_fire)
+            e = _draw(number, sizes, names, rng, all_fire, backward=loss is not None)
+            return e if loss is None else _with_target(e, loss, rng)
         except _Stuck:
             continue
+    kind = "backward exercise" if loss is not None else "exercise"
     raise InputError(
-        f"no exercise of sizes {','.join(map(str, sizes))} with easy numbers found in {MAX_RESTARTS} draws; "
-        "try another seed, or fewer layers"
+        f"no {kind} of sizes {','.join(map(str, sizes))} with easy numbers found in {MAX_RESTARTS} draws; "
+        "try another seed, or fewer layers or units"
     )
 
 
-def _draw(number: int, sizes: list[int], names: list[str], rng: _Random, all_fire: bool) -> Exercise:
-    plan = _signs(sizes, names, rng, all_fire)
+def _draw(number: int, sizes: list[int], names: list[str], rng: _Random, all_fire: bool, backward: bool = False) -> Exercise:
+    plan = _signs(sizes, names, rng, all_fire, backward)
     x = [rng.choice(INPUTS) for _ in range(sizes[0])]
     layers = len(sizes) - 1
     a: list[Fraction] | None = list(x)  # None once a layer's values are not rational
@@ -197,7 +221,7 @@ def _draw(number: int, sizes: list[int], names: list[str], rng: _Random, all_fir
         name = "output" if k == layers - 1 else ("hidden" if layers == 2 else f"hidden{k + 1}")
         act = registry.get(name_, **({"alpha": LEAKY_ALPHA} if name_ == "leaky_relu" else {}))
         f = exact.activation(act)
-        feeds = k < layers - 1
+        feeds = k < layers - 1 or backward  # (a backward pass multiplies the output too)
         W, b = [], []
         for j in range(nout):
             want = plan[k][j]
@@ -234,19 +258,147 @@ def _draw(number: int, sizes: list[int], names: list[str], rng: _Random, all_fir
             a = None
         specs.append(_layer_spec(name, name_, W, b))
     all_exact = all(exact.activation(registry.get(n)) is not None for n in names)
-    net = build_network(specs, name=f"exercise {number}", input=[float(q) for q in x])
+    net = build_network(specs, name=f"exercise {number}", input=[float(q) for q in x], source=f"exercise {number}")
     net = replace(net, exact_input=np.array([x], dtype=object))
     return Exercise(number, net, tuple(x), all_exact)
 
 
 def generate(
-    sizes: Sequence[int], names: Sequence[str], seed: int = 0, count: int = 1, all_fire: bool = False
+    sizes: Sequence[int],
+    names: Sequence[str],
+    seed: int = 0,
+    count: int = 1,
+    all_fire: bool = False,
+    loss: str | None = None,
 ) -> list[Exercise]:
     """``count`` exercises of the given shape, numbered from 1; the same seed, the same
-    exercises (and the first of ``count`` is the one ``count=1`` gives)."""
+    exercises (and the first of ``count`` is the one ``count=1`` gives). With ``loss``
+    (a name, or ``"default"`` for the one ``nncalc backward`` picks for the output
+    activation), backward exercises, each with a target.
+
+    >>> (e,) = generate([2, 2, 1], ["relu", "linear"], seed=3, loss="default")
+    >>> e.loss, len(e.target), e.net.target.shape
+    ('half-sse', 1, (1, 1))
+    """
     if not 1 <= count <= MAX_COUNT:
         raise InputError(f"count {count}: expected 1 to {MAX_COUNT} exercises on a sheet")
     if len(names) != len(sizes) - 1:
         raise InputError(f"{len(names)} activations for {len(sizes) - 1} layers; give one per layer")
+    if loss is not None:
+        loss = backward_loss(sizes, names, loss)
     rng = _Random(seed)
-    return [_one(i, list(sizes), list(names), rng, all_fire) for i in range(1, count + 1)]
+    return [_one(i, list(sizes), list(names), rng, all_fire, loss) for i in range(1, count + 1)]
+
+
+def backward_loss(sizes: Sequence[int], names: Sequence[str], loss: str) -> str:
+    """The loss of a backward exercise (``"default"``: the one ``nncalc backward`` picks
+    after the output activation); an InputError if the output layer cannot take it.
+
+    >>> backward_loss([2, 3], ["softmax"], "default"), backward_loss([2, 1], ["sigmoid"], "bce")
+    ('cross-entropy', 'bce')
+    """
+    from nncalc.network import Layer
+
+    act = _activation(names[-1])
+    name = loss_functions.default_for(act) if loss == "default" else loss
+    d = loss_functions.get(name)
+    output = Layer("output", np.zeros((sizes[-1], sizes[-2])), np.zeros(sizes[-1]), act)
+    loss_functions.check_layer(d, output)
+    return d.name
+
+
+def _activation(name: str) -> registry.Activation:
+    return registry.get(name, **({"alpha": LEAKY_ALPHA} if name == "leaky_relu" else {}))
+
+
+def _targets(e: Exercise, loss: str, rng: _Random) -> list[Fraction]:
+    """A target for the exercise's output, of the kind its loss takes."""
+    out = e.net.layers[-1]
+    if loss in ("cross-entropy", "nll"):  # a class, as the textbook gives it
+        k = int(rng.r.random() * out.nout)
+        return [Fraction(int(j == k)) for j in range(out.nout)]
+    if loss == "bce":
+        return [rng.choice([Fraction(0), Fraction(1)]) for _ in range(out.nout)]
+    unit = loss_functions.within_unit_interval(out.activation) or out.activation.name == "relu"
+    return [rng.choice(UNIT_TARGETS if unit else TARGETS) for _ in range(out.nout)]
+
+
+def _with_target(e: Exercise, loss: str, rng: _Random) -> Exercise:
+    """``e`` with a target drawn for ``loss``: where every value stays rational, until
+    the backward pass has easy numbers (else _Stuck: the exercise is drawn again)."""
+    exact_pass = e.exact and loss in EXACT_LOSSES
+    output = e.net.forward().output[0]
+    trace = exact.forward(e.net, [e.x]) if exact_pass else None
+    for _ in range(TARGET_TRIES):
+        t = _targets(e, loss, rng)
+        if trace is not None:
+            if any(a == q for a, q in zip(trace.output[0], t)):
+                continue  # an output already right teaches nothing about its gradient
+            values = backward_values(e.net, loss, t, trace)  # (stops at the first that is not easy)
+            if not all(q is not None and _places_ok(q, BACK_PLACES) for q in values):
+                continue
+        elif loss_functions.get(loss).targets == "any" and (abs(output - [float(q) for q in t]) < 0.05).any():
+            continue
+        net = replace(e.net, target=np.array([[float(q) for q in t]]))
+        with np.errstate(all="ignore"):
+            if not net.backward(loss=loss).layers[-1].grad_b.any():
+                continue  # no output unit passes a gradient back (a silent ReLU): nothing to work out
+        return replace(e, net=net, exact=exact_pass, loss=loss, target=tuple(t))
+    raise _Stuck
+
+
+def _slope(layer, z: Fraction) -> Fraction | None:  # type: ignore[no-untyped-def]
+    """σ'(z) of a piecewise-linear activation in fractions; None at a kink (where the
+    slope is a convention, not a value to work out)."""
+    act = layer.activation
+    p = {k: exact.param(v) for k, v in act.params} | dict(layer.exact_params or ())
+    if act.is_identity:
+        return Fraction(1)
+    if act.name in ("relu", "leaky_relu"):
+        return None if z == 0 else Fraction(1) if z > 0 else p.get("alpha", Fraction(0))
+    if act.name == "hard_tanh":
+        lo, hi = p["min_val"], p["max_val"]
+        return None if z in (lo, hi) else Fraction(int(lo < z < hi))
+    if act.name == "hard_sigmoid":
+        return None if z in (-3, 3) else Fraction(1, 6) if -3 < z < 3 else Fraction(0)
+    return None
+
+
+def backward_values(
+    net: Network, loss: str, t: Sequence[Fraction], trace: exact.Trace | None = None
+) -> Iterator[Fraction | None]:
+    """Every value of the exact backward pass of ``net`` on its own input and target
+    ``t`` with a rational ``loss`` (half-sse or mse), in turn: the loss, then each layer's
+    ∂L/∂a, δ and gradients of W and b, last layer first; None (and no more) where a z
+    lies on a kink. ``trace``: the exact forward pass of that input, where it is known.
+
+    >>> from nncalc.spec import load_spec
+    >>> values = backward_values(load_spec("two-layer", exact=True), "half-sse", [Fraction(1)])
+    >>> [exact.decimal(next(values)) for _ in range(3)]  # E, then the output's ∂L/∂a and δ
+    ['0.2592', '-0.72', '-0.72']
+    """
+    if trace is None:
+        trace = exact.forward(net, exact.exact_inputs(net)[:1])
+    a = list(trace.output[0])
+    K = len(a)
+    if loss == "half-sse":
+        yield sum(((q - ak) ** 2 for ak, q in zip(a, t)), Fraction(0)) / 2
+        g = [ak - q for ak, q in zip(a, t)]
+    else:
+        yield sum(((ak - q) ** 2 for ak, q in zip(a, t)), Fraction(0)) / K
+        g = [2 * (ak - q) / K for ak, q in zip(a, t)]
+    yield from g
+    for k in range(len(net.layers) - 1, -1, -1):
+        layer = net.layers[k]
+        slopes = [_slope(layer, z) for z in trace.layers[k].z[0]]
+        if any(s is None for s in slopes):
+            yield None
+            return
+        delta = [gi * s for gi, s in zip(g, slopes)]  # type: ignore[operator]
+        yield from delta
+        below = list(trace.inputs_to(k)[0])
+        yield from (d * v for d in delta for v in below)
+        if k:
+            W, _ = exact.layer_params(layer)
+            g = [sum((W[i][j] * delta[i] for i in range(len(delta))), Fraction(0)) for j in range(len(below))]
+            yield from g

@@ -13,11 +13,13 @@ from nncalc.cli.common import (
     InputOption,
     PrecisionOption,
     SpecArgument,
+    check_loss,
     choose_format,
     command,
     format_option,
     inputs,
     json_option,
+    learning_rate,
     load_network,
     reported,
     rich_console,
@@ -25,7 +27,7 @@ from nncalc.cli.common import (
     write_file,
     write_json,
 )
-from nncalc.errors import InputError, did_you_mean
+from nncalc.errors import InputError
 from nncalc.errors import plural as _plural
 
 if TYPE_CHECKING:
@@ -120,9 +122,9 @@ def backward(
 
     with reported():
         fmt = choose_format(format, FORMATS_OUT, json=json)
-        if loss is not None and loss not in losses.LOSSES:
-            raise InputError(f"--loss '{loss}': {_suggest(loss)}expected one of {losses.known_names()}")
-        rate = _rate(lr) if lr is not None else None
+        if loss is not None:
+            check_loss(loss)
+        rate = learning_rate(lr) if lr is not None else None
         for flag, given in (("--steps", steps is not None), ("--write", write is not None)):
             if given and rate is None:
                 raise InputError(f"{flag} needs a learning rate: give --lr too, like --lr 0.1")
@@ -169,21 +171,6 @@ def backward(
         raise typer.Exit(1)
 
 
-
-
-def _suggest(name: str) -> str:
-    from nncalc.losses import LOSSES
-
-    return did_you_mean(name.lower(), LOSSES)
-
-
-def _rate(text: str) -> float:
-    from nncalc.inputs import parse_option_number
-
-    value = parse_option_number(text, "--lr")
-    if value <= 0:
-        raise InputError(f"--lr '{text}': the learning rate must be positive, like --lr 0.1")
-    return value
 
 
 def _targets(net: Network, given: list[str] | None, classes: list[str] | None) -> tuple[np.ndarray | None, list[int] | None]:

@@ -287,6 +287,24 @@ def inputs(net: Network, given: list[str] | None) -> Any:
 # ------------------------------------------------------------------ writing
 
 
+def check_loss(name: str) -> None:
+    """An InputError naming ``--loss`` where ``name`` is no loss nncalc knows."""
+    from nncalc import losses
+
+    if name not in losses.LOSSES:
+        raise InputError(f"--loss '{name}': {did_you_mean(name.lower(), losses.LOSSES)}expected one of {losses.known_names()}")
+
+
+def learning_rate(text: str) -> float:
+    """The ``--lr`` value: a positive number."""
+    from nncalc.inputs import parse_option_number
+
+    value = parse_option_number(text, "--lr")
+    if value <= 0:
+        raise InputError(f"--lr '{text}': the learning rate must be positive, like --lr 0.1")
+    return value
+
+
 def console() -> Terminal | Console:
     """Standard output for tables nncalc draws itself (Rich's console only where needed)."""
     from nncalc.render.terminal import console as terminal
