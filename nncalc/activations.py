@@ -247,12 +247,29 @@ def _softsign_grad(z: Array) -> Array:
     return d * d
 
 
-def _hard_sigmoid(z: Array) -> Array:
-    return np.minimum(np.maximum(z + 3.0, 0.0), 6.0) / 6.0  # ReLU6(z + 3) / 6
+# hard_sigmoid is PyTorch's, ReLU6(z + 3) / 6, as PyTorch computes it; with a slope and an
+# offset of its own (ONNX's HardSigmoid, whose defaults are 0.2 and 0.5, and Keras 2's
+# hard_sigmoid), it is ONNX's max(0, min(1, alpha z + beta)).
+def _hard_sigmoid(z: Array, alpha: float | None = None, beta: float | None = None) -> Array:
+    if alpha is None:
+        return np.minimum(np.maximum(z + 3.0, 0.0), 6.0) / 6.0  # ReLU6(z + 3) / 6
+    with np.errstate(over="ignore"):  # alpha z beyond float64 is clipped all the same
+        return np.minimum(np.maximum(alpha * z + beta, 0.0), 1.0)
 
 
-def _hard_sigmoid_grad(z: Array) -> Array:
-    return np.where((z > -3.0) & (z < 3.0), 1.0 / 6.0, 0.0)
+def _hard_sigmoid_grad(z: Array, alpha: float | None = None, beta: float | None = None) -> Array:
+    if alpha is None:
+        return np.where((z > -3.0) & (z < 3.0), 1.0 / 6.0, 0.0)
+    with np.errstate(over="ignore"):
+        y = alpha * z + beta
+    return np.where((y > 0.0) & (y < 1.0), alpha, 0.0)
+
+
+def _hard_sigmoid_kinks(alpha: float | None = None, beta: float | None = None) -> tuple[float, ...]:
+    """Where alpha z + beta is 0 or 1."""
+    if alpha is None:
+        return (-3.0, 3.0)
+    return tuple(sorted((-beta / alpha, (1.0 - beta) / alpha))) if alpha else ()
 
 
 def _hard_tanh(z: Array, min_val: float, max_val: float) -> Array:
@@ -282,7 +299,9 @@ class ActivationDef:
     parameter values the function is ``a = z`` (so a layer using it is linear and
     collapses with its neighbours); ``check`` returns what is wrong with a set of
     parameter values, or None. ``kinks`` gives the z where the function is not
-    differentiable (ReLU's 0), for the gradient check. The prose fields fill the
+    differentiable (ReLU's 0), for the gradient check. With ``bound_if_changed``, an
+    activation whose parameters are all at their defaults is bound without them: its
+    function then has a form of its own (hard_sigmoid's is PyTorch's). The prose fields fill the
     comparison table of ``nncalc activations``; ``derivative`` is the derivative's
     formula (for softmax, the vector-Jacobian product, with g = dL/da).
     """
@@ -300,6 +319,7 @@ class ActivationDef:
     elementwise: bool = True
     identity_if: Callable[..., bool] | None = None
     check: Callable[..., str | None] | None = None
+    bound_if_changed: bool = False  # parameters at their defaults are not bound (nor shown)
     notes: str = ""
     derivative: str = ""
     vjp: Callable[..., Array] | None = None
@@ -472,9 +492,12 @@ _DEFINITIONS = (
         pytorch="torch.nn.Hardsigmoid",
         typical_use="Mobile networks (MobileNetV3)",
         known_problem="Zero gradient outside (-3, 3)",
-        notes="the same z/6 + 1/2 in Keras 3 and JAX",
-        derivative="1/6 if -3 < z < 3, else 0",
-        kinks=lambda: (-3.0, 3.0),
+        notes="the same z/6 + 1/2 in Keras 3 and JAX; with alpha and beta, ONNX's max(0, min(1, alpha z + beta)) "
+        "(ONNX's defaults and Keras 2's hard_sigmoid: alpha 0.2, beta 0.5)",
+        params={"alpha": 1 / 6, "beta": 0.5},
+        bound_if_changed=True,
+        derivative="1/6 if -3 < z < 3, else 0 (with alpha and beta: alpha where 0 < alpha z + beta < 1)",
+        kinks=_hard_sigmoid_kinks,
     ),
     ActivationDef(
         "hard_tanh", _hard_tanh, _hard_tanh_grad,
@@ -606,6 +629,8 @@ def get(name: str, **params: float) -> Activation:
         from nncalc.network import resolve_activation
 
         return resolve_activation({"name": name, **params} if params else name, "activation", None, ())
+    if d.bound_if_changed and all(values[k] == v for k, v in d.params.items()):
+        return Activation(d)
     return Activation(d, tuple((k, float(values[k])) for k in d.params))
 
 

@@ -68,6 +68,9 @@ def activation(act: Activation, exact_params: tuple | None = None) -> Callable[[
     if name == "hard_tanh":
         lo, hi = p["min_val"], p["max_val"]
         return lambda q: min(max(q, lo), hi)
+    if name == "hard_sigmoid" and "alpha" in p:
+        alpha, beta = p["alpha"], p["beta"]
+        return lambda q: min(max(alpha * q + beta, Fraction(0)), Fraction(1))
     if name == "hard_sigmoid":
         return lambda q: min(max(q + 3, Fraction(0)), Fraction(6)) / 6
     return None

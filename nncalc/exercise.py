@@ -359,6 +359,9 @@ def _slope(layer, z: Fraction) -> Fraction | None:  # type: ignore[no-untyped-de
     if act.name == "hard_tanh":
         lo, hi = p["min_val"], p["max_val"]
         return None if z in (lo, hi) else Fraction(int(lo < z < hi))
+    if act.name == "hard_sigmoid" and "alpha" in p:
+        y = p["alpha"] * z + p["beta"]
+        return None if y in (0, 1) else p["alpha"] if 0 < y < 1 else Fraction(0)
     if act.name == "hard_sigmoid":
         return None if z in (-3, 3) else Fraction(1, 6) if -3 < z < 3 else Fraction(0)
     return None

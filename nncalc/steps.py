@@ -99,6 +99,10 @@ def formula(act: Activation, number: Callable[[Number], str], latex: bool = Fals
     if name not in FORMULAS:
         return None
     p = dict(act.params)
+    if getattr(number, "exact", False):  # parameters as the spec wrote them (0.1 is 1/10)
+        from nncalc.exact import param
+
+        p = {k: param(v) for k, v in p.items()}
     if name == "softplus":
         beta, threshold = p["beta"], p["threshold"]
         bz = "z" if beta == 1 else f"{number(beta)}z"
@@ -108,6 +112,8 @@ def formula(act: Activation, number: Callable[[Number], str], latex: bool = Fals
         inner = f"ln(1 + e^{'z' if beta == 1 else '(' + bz + ')'})" + ("" if beta == 1 else f" / {number(beta)}")
         return f"{inner}, or z if {bz} > {number(threshold)}"
     text = FORMULAS[name][1 if latex else 0]
+    if name == "hard_sigmoid" and "alpha" in p:
+        text = r"\min(\max({alpha} z + {beta}, 0), 1)" if latex else "min(max({alpha} × z + {beta}, 0), 1)"
     if name == "elu" and p["alpha"] != 1:
         alpha = number(p["alpha"])
         text = (
@@ -160,6 +166,10 @@ def unit_steps(act: Activation, z: Number, a: Number) -> Chain | None:
         return Chain((z,), "z > 0") if z > 0 else Chain((op("×", p["alpha"], z), a))
     if name == "hard_tanh":
         return Chain((op("min", op("max", z, p["min_val"]), p["max_val"]), a))
+    if name == "hard_sigmoid" and "alpha" in p:
+        y = p["alpha"] * z + p["beta"]
+        first = op("min", op("max", op("+", op("×", p["alpha"], z), p["beta"]), 0), 1)
+        return Chain((first, op("min", op("max", y, 0), 1), a))
     if name == "hard_sigmoid":
         clipped = min(max(z + 3, 0), 6)
         return Chain((op("/", op("min", op("max", op("+", z, 3), 0), 6), 6), op("/", clipped, 6), a))

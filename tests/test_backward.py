@@ -49,6 +49,8 @@ def random_params(name: str, rng: np.random.Generator) -> dict[str, float]:
         "elu": {"alpha": float(rng.uniform(0.5, 2.0))},
         "softplus": {"beta": float(rng.uniform(0.5, 2.0)), "threshold": float(rng.uniform(1.0, 3.0))},
         "hard_tanh": {"min_val": -0.7, "max_val": 1.3},
+        # ONNX's form: a slope and an offset of its own
+        "hard_sigmoid": {"alpha": float(rng.uniform(0.1, 0.6)), "beta": float(rng.uniform(0.3, 0.7))},
     }.get(name, {})
 
 
@@ -103,7 +105,9 @@ def torch_activation(torch, act):
         "softsign": F.softsign,
         # F.hardsigmoid's float64 backward multiplies by 1/6 rounded to float32; the same
         # function written as ReLU6(z + 3)/6 differentiates with the float64 1/6.
-        "hard_sigmoid": lambda z: F.relu6(z + 3.0) / 6.0,
+        "hard_sigmoid": (lambda z: torch.clamp(kw["alpha"] * z + kw["beta"], 0.0, 1.0))
+        if kw
+        else (lambda z: F.relu6(z + 3.0) / 6.0),
         "hard_tanh": lambda z: F.hardtanh(z, kw.get("min_val", -1.0), kw.get("max_val", 1.0)),
     }[act.name]
 
@@ -522,6 +526,7 @@ PARAMETERS = {
     "elu": [{}, {"alpha": 2.5}],
     "softplus": [{}, {"beta": 3.0, "threshold": 5.0}, {"beta": 0.25}],
     "hard_tanh": [{}, {"min_val": 0.0, "max_val": 1.0}],
+    "hard_sigmoid": [{}, {"alpha": 0.2, "beta": 0.5}, {"alpha": -3.0, "beta": 0.25}],
 }
 
 

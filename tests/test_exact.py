@@ -157,6 +157,8 @@ def test_random_network_against_fractions(run, spec_file):
         ("{name: hard_tanh, min_val: -0.5, max_val: 2}", "-3/2", "-1/2"),
         ("hard_sigmoid", "1/3", str((F(1, 3) + 3) / 6)),
         ("hard_sigmoid", "-4", "0"),
+        ("{name: hard_sigmoid, alpha: 1/5, beta: 1/2}", "1/3", str(F(1, 5) * F(1, 3) + F(1, 2))),
+        ("{name: hard_sigmoid, alpha: 0.2, beta: 0.5}", "3", "1"),
         ("{name: leaky_relu, alpha: 0.01}", "-3/10", "-3/1000"),
         ("{name: leaky_relu, alpha: 1}", "-3/10", "-3/10"),
     ],

@@ -288,3 +288,22 @@ def test_weights_kept_outside_the_file_are_never_read(how, tmp_path, run):
         for name, data in members.items():
             zf.writestr(name, data)
     assert_one_error(run("forward", str(path), "-i", "1,2,3,4"), "m.keras", "nncalc reads only the file's own data")
+
+
+@pytest.mark.parametrize(
+    "version, alpha, beta",
+    [("2.15.0", 0.2, 0.5), ("3.15.1", None, None)],
+    ids=["keras 2: clip(0.2z + 0.5)", "keras 3: relu6(z + 3) / 6"],
+)
+def test_hard_sigmoid_of_each_keras_version(tmp_path, version, alpha, beta):
+    """Keras 2's hard_sigmoid is clip(0.2z + 0.5, 0, 1); Keras 3's is PyTorch's relu6(z + 3) / 6."""
+    k, b = rng.normal(size=(4, 6)) * 3, rng.normal(size=6)
+    path = write_keras(tmp_path / "h.keras", [dense("h", 6, "hard_sigmoid")], {"dense": ("h", [k, b])}, version=version)
+    net = nncalc.load(path)
+    x = rng.normal(size=(50, 4))
+    z = x @ k + b
+    expected = np.clip(0.2 * z + 0.5, 0, 1) if alpha is not None else np.minimum(np.maximum(z + 3, 0), 6) / 6
+    assert ((expected > 0) & (expected < 1)).any() and ((expected == 0) | (expected == 1)).any()
+    np.testing.assert_allclose(net.predict(x), expected, rtol=1e-13, atol=1e-15)
+    kwargs = net.layers[0].activation.kwargs
+    assert kwargs == ({"alpha": alpha, "beta": beta} if alpha is not None else {})

@@ -395,13 +395,6 @@ HOSTILE = [
         ["the graph has 2 inputs ('x', 'x2')", "one input"],
     ),
     (
-        "hard sigmoid with onnx's own slope",
-        [gemm("x", "w", "h", "g1"), helper.make_node("HardSigmoid", ["h"], ["y"], name="hs")],
-        {"w": W3},
-        {"out": ("y", [None, 3])},
-        ["node 'hs' (HardSigmoid)", "0.2", "hard_sigmoid is PyTorch's"],
-    ),
-    (
         "softmax across the batch",
         [gemm("x", "w", "h", "g1"), helper.make_node("Softmax", ["h"], ["y"], axis=0, name="sm")],
         {"w": W3},
@@ -465,6 +458,42 @@ HOSTILE = [
         ["node 'mm' (MatMul) multiplies two computed tensors"],
     ),
 ]
+
+
+@pytest.mark.parametrize("dtype", [TensorProto.FLOAT, TensorProto.DOUBLE], ids=["float32", "float64"])
+@pytest.mark.parametrize("attrs", [{}, {"alpha": 0.3, "beta": 0.45}, {"alpha": -0.25, "beta": 0.6}], ids=["defaults", "own", "falling"])
+def test_hard_sigmoid_with_the_model_s_own_constants_matches_onnxruntime(tmp_path, dtype, attrs):
+    """ONNX's HardSigmoid, max(0, min(1, alpha z + beta)) with its defaults 0.2 and 0.5
+    (tf2onnx writes Keras 2's hard_sigmoid so) or constants of its own, stored as float32."""
+    real = np.float32 if dtype == TensorProto.FLOAT else np.float64
+    W, b = (rng.normal(size=(3, 3)) * 4).astype(real), rng.normal(size=3).astype(real)
+    nodes = [
+        helper.make_node("Gemm", ["x", "w", "b"], ["h"], transB=1, name="g1"),
+        helper.make_node("HardSigmoid", ["h"], ["y"], name="hs", **attrs),
+    ]
+    inits = {"w": W, "b": b}
+    model = make_model(nodes, inits, out=("y", [None, 3]), dtype=dtype)
+    path = save(model, tmp_path / "hs.onnx")
+    net = nncalc.load(path)
+    act = net.layers[0].activation
+    alpha, beta = np.float32(attrs.get("alpha", 0.2)), np.float32(attrs.get("beta", 0.5))
+    assert act.kwargs == {"alpha": float(alpha), "beta": float(beta)}  # the float32 constants, exactly
+    x = np.linspace(-3, 3, 60).reshape(-1, 3) @ np.diag([1.0, 0.5, 2.0])
+    if real is np.float64:  # onnxruntime has no float64 HardSigmoid: ONNX's own reference evaluator
+        from onnx.reference import ReferenceEvaluator
+
+        expected = ReferenceEvaluator(model).run(None, {"x": x})[0]
+    else:
+        expected = run_ort(path, x.astype(real))
+    assert ((expected > 0) & (expected < 1)).any() and ((expected == 0) | (expected == 1)).any()
+    ours = net.predict(x.astype(real).astype(np.float64))
+    if real is np.float64:  # the same sums and constants: equal but for the last bits of the products
+        np.testing.assert_allclose(ours, expected, rtol=1e-13, atol=1e-15)
+    else:
+        np.testing.assert_allclose(ours, expected, rtol=1e-6, atol=1e-6)
+    # and plain NumPy, in float64 from the file's values
+    h = x.astype(real).astype(np.float64) @ W.astype(np.float64).T + b.astype(np.float64)
+    np.testing.assert_allclose(ours, np.clip(float(alpha) * h + float(beta), 0.0, 1.0), rtol=1e-13, atol=1e-15)
 
 
 @pytest.mark.parametrize("case", HOSTILE, ids=[c[0] for c in HOSTILE])

@@ -322,11 +322,7 @@ def _activation(spec: Any, what: str, version: str, source: str) -> Any:
     if not isinstance(spec, str):
         raise SpecError(f"{what} has an activation nncalc cannot read: {printable(str(spec), 60)}", source=source)
     if spec == "hard_sigmoid" and version.startswith("2."):
-        raise SpecError(
-            f"{what}: Keras 2's hard_sigmoid is 0.2z + 0.5, not nncalc's hard_sigmoid (z/6 + 1/2); "
-            "not supported yet",
-            source=source,
-        )
+        return {"name": "hard_sigmoid", "alpha": 0.2, "beta": 0.5}  # Keras 2's: clip(0.2z + 0.5, 0, 1)
     act = ACTIVATIONS.get(spec)
     if act is None:
         known = ", ".join(sorted(ACTIVATIONS))

@@ -806,13 +806,11 @@ class _Graph:
                 raise self.fail(f"{label} has approximate='{printable(approximate, 20)}'; expected 'none' or 'tanh'")
             return "gelu" if approximate == "none" else "gelu_tanh"
         if op == "HardSigmoid":
-            alpha, beta = attrs.get("alpha", _round_to(0.2, FLOAT)), attrs.get("beta", 0.5)
+            alpha, beta = attrs.get("alpha", _round_to(0.2, FLOAT)), attrs.get("beta", _round_to(0.5, FLOAT))
             if _round_to(alpha, FLOAT) == _round_to(1 / 6, FLOAT) and beta == 0.5:
-                return "hard_sigmoid"
-            raise self.fail(
-                f"{label} computes max(0, min(1, {alpha!r}·z + {beta!r})); nncalc's hard_sigmoid is "
-                "PyTorch's, z/6 + 1/2, and has no parameters for other slopes yet"
-            )
+                return "hard_sigmoid"  # PyTorch's, as it exports it
+            # the model's own constants, as the file stores them (float32 attributes)
+            return {"name": "hard_sigmoid", "alpha": float(alpha), "beta": float(beta)}
         if op == "Softplus":
             return {"name": "softplus", "beta": 1.0, "threshold": NO_THRESHOLD}
         if op == "Clip":

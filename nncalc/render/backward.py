@@ -335,6 +335,12 @@ def _upstream_last(loss: str, a: float, t: float, value: float, k: int) -> Expr:
 def _local_formula(act) -> Symbol | None:  # type: ignore[no-untyped-def]
     name = act.name
     kw = act.kwargs
+    if name == "hard_sigmoid" and kw:  # ONNX's, with a slope and an offset of its own
+        alpha, beta = kw["alpha"], kw["beta"]
+        return Sym(
+            f"{alpha:g} if 0 < {alpha:g}z + {beta:g} < 1, else 0",
+            rf"{alpha:g} \text{{ if }} 0 < {alpha:g} z + {beta:g} < 1 \text{{, else }} 0",
+        )
     return {
         "sigmoid": Sym("a(1 − a)", "a(1 - a)"),
         "tanh": Sym("1 − a²", "1 - a^2"),
