@@ -272,6 +272,18 @@ def _hard_sigmoid_kinks(alpha: float | None = None, beta: float | None = None) -
     return tuple(sorted((-beta / alpha, (1.0 - beta) / alpha))) if alpha else ()
 
 
+def _hard_swish(z: Array) -> Array:
+    with np.errstate(over="ignore"):
+        a = z * np.minimum(np.maximum(z + 3.0, 0.0), 6.0) / 6.0  # z ReLU6(z + 3) / 6, in PyTorch's order
+    # where 6z leaves float64 (z > 3e307), hard_swish(z) is z
+    return np.where(np.isinf(a), z, a) if np.ndim(a) else (z if np.isinf(a) else a)
+
+
+def _hard_swish_grad(z: Array) -> Array:
+    # PyTorch's: 0 up to -3, z/3 + 1/2 between -3 and 3, 1 from 3 on
+    return np.where(z <= -3.0, 0.0, np.where(z < 3.0, z / 3.0 + 0.5, 1.0))
+
+
 def _hard_tanh(z: Array, min_val: float, max_val: float) -> Array:
     return np.minimum(np.maximum(z, min_val), max_val)
 
@@ -500,6 +512,18 @@ _DEFINITIONS = (
         kinks=_hard_sigmoid_kinks,
     ),
     ActivationDef(
+        "hard_swish", _hard_swish, _hard_swish_grad,
+        formula="z ReLU6(z + 3) / 6",
+        output_range="[-0.375, ∞)",
+        pytorch="torch.nn.Hardswish",
+        typical_use="Mobile networks (MobileNetV3)",
+        known_problem="Not monotonic; kinks at -3 and 3",
+        aliases=("hard_silu",),
+        notes="the same in Keras 3 (hard_silu) and ONNX (HardSwish)",
+        derivative="0 if z ≤ -3, z/3 + 1/2 if -3 < z < 3, else 1",
+        kinks=lambda: (-3.0, 3.0),
+    ),
+    ActivationDef(
         "hard_tanh", _hard_tanh, _hard_tanh_grad,
         formula="min(max(z, min_val), max_val)",
         output_range="[min_val, max_val]",
@@ -615,7 +639,7 @@ def get(name: str, **params: float) -> Activation:
     >>> get("rleu")
     Traceback (most recent call last):
     ...
-    nncalc.errors.SpecError: unknown activation 'rleu'; did you mean 'relu'? known: elu, gelu, gelu_tanh, hard_sigmoid, hard_tanh, leaky_relu, linear (identity, none), log_softmax, mish, relu, selu, sigmoid, silu (swish), softmax, softplus, softsign, tanh
+    nncalc.errors.SpecError: unknown activation 'rleu'; did you mean 'relu'? known: elu, gelu, gelu_tanh, hard_sigmoid, hard_swish (hard_silu), hard_tanh, leaky_relu, linear (identity, none), log_softmax, mish, relu, selu, sigmoid, silu (swish), softmax, softplus, softsign, tanh
     """
     d = REGISTRY.get(name) if isinstance(name, str) else None
     values = {**d.params, **params} if d is not None else {}

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from nncalc.network import Layer, Network
 
 # The activations that send rationals to rationals (relu6 would join them).
-EXACT = ("linear", "relu", "leaky_relu", "hard_sigmoid", "hard_tanh")
+EXACT = ("linear", "relu", "leaky_relu", "hard_sigmoid", "hard_swish", "hard_tanh")
 
 
 def param(v: float) -> Fraction:
@@ -73,6 +73,8 @@ def activation(act: Activation, exact_params: tuple | None = None) -> Callable[[
         return lambda q: min(max(alpha * q + beta, Fraction(0)), Fraction(1))
     if name == "hard_sigmoid":
         return lambda q: min(max(q + 3, Fraction(0)), Fraction(6)) / 6
+    if name == "hard_swish":
+        return lambda q: q * min(max(q + 3, Fraction(0)), Fraction(6)) / 6
     return None
 
 

@@ -364,6 +364,8 @@ def _slope(layer, z: Fraction) -> Fraction | None:  # type: ignore[no-untyped-de
         return None if y in (0, 1) else p["alpha"] if 0 < y < 1 else Fraction(0)
     if act.name == "hard_sigmoid":
         return None if z in (-3, 3) else Fraction(1, 6) if -3 < z < 3 else Fraction(0)
+    if act.name == "hard_swish":
+        return None if z in (-3, 3) else z / 3 + Fraction(1, 2) if -3 < z < 3 else Fraction(int(z > 3))
     return None
 
 

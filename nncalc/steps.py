@@ -79,6 +79,7 @@ FORMULAS: dict[str, tuple[str, str]] = {
     "mish": ("z × tanh(ln(1 + e^z))", r"z \tanh(\ln(1 + e^{z}))"),
     "softsign": ("z / (1 + |z|)", r"\frac{z}{1 + \lvert z \rvert}"),
     "hard_sigmoid": ("min(max(z + 3, 0), 6) / 6", r"\frac{\min(\max(z + 3, 0), 6)}{6}"),
+    "hard_swish": ("z × min(max(z + 3, 0), 6) / 6", r"\frac{z \min(\max(z + 3, 0), 6)}{6}"),
     "hard_tanh": ("min(max(z, {min_val}), {max_val})", r"\min(\max(z, {min_val}), {max_val})"),
     "softmax": ("e^(z_i) / Σ_j e^(z_j)", r"\frac{e^{z_i}}{\sum_j e^{z_j}}"),
     "log_softmax": ("z_i - ln Σ_j e^(z_j)", r"z_i - \ln \sum_j e^{z_j}"),
@@ -173,6 +174,9 @@ def unit_steps(act: Activation, z: Number, a: Number) -> Chain | None:
     if name == "hard_sigmoid":
         clipped = min(max(z + 3, 0), 6)
         return Chain((op("/", op("min", op("max", op("+", z, 3), 0), 6), 6), op("/", clipped, 6), a))
+    if name == "hard_swish":
+        clipped = min(max(z + 3, 0), 6)
+        return Chain((op("/", op("×", z, op("min", op("max", op("+", z, 3), 0), 6)), 6), op("/", op("×", z, clipped), 6), a))
     if name == "softsign":
         return Chain((op("/", z, op("+", 1, op("abs", z))), op("/", z, op("+", 1, abs(z))), a))
     if exact:

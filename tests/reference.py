@@ -41,4 +41,5 @@ REFERENCE = {
     "softsign": lambda zs: [z / (1 + abs(z)) for z in zs],
     "hard_sigmoid": lambda zs: [min(max(z / 6 + 0.5, 0.0), 1.0) for z in zs],
     "hard_tanh": lambda zs, min_val=-1.0, max_val=1.0: [min(max(z, min_val), max_val) for z in zs],
+    "hard_swish": lambda zs: [z * min(max(z + 3, 0.0), 6.0) / 6 for z in zs],
 }

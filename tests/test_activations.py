@@ -41,6 +41,7 @@ def test_registry_has_every_activation_of_the_issue():
     assert set(NAMES) == {
         "linear", "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "elu", "selu", "gelu",
         "gelu_tanh", "silu", "softplus", "mish", "softsign", "hard_sigmoid", "hard_tanh", "log_softmax",
+        "hard_swish",
     }
     assert REGISTRY["swish"] is REGISTRY["silu"]
 
@@ -128,6 +129,7 @@ def torch_functions():
         "softsign": F.softsign,
         "hard_sigmoid": F.hardsigmoid,
         "hard_tanh": F.hardtanh,
+        "hard_swish": F.hardswish,
     }
 
 

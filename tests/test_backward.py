@@ -109,6 +109,7 @@ def torch_activation(torch, act):
         if kw
         else (lambda z: F.relu6(z + 3.0) / 6.0),
         "hard_tanh": lambda z: F.hardtanh(z, kw.get("min_val", -1.0), kw.get("max_val", 1.0)),
+        "hard_swish": F.hardswish,
     }[act.name]
 
 

@@ -42,7 +42,7 @@ BAD_SPECS = [
         "layer 'out': weights have 3 columns, but layer 'hidden' has 2 units",
     ),
     ("unknown activation", "layers:\n  - weights: [[1]]\n    activation: rleu\n", "3:17", "did you mean 'relu'?"),
-    ("unknown activation lists known", "layers:\n  - weights: [[1]]\n    activation: swoosh\n", "3:17", "known: elu, gelu, gelu_tanh, hard_sigmoid, hard_tanh, leaky_relu, linear (identity, none), log_softmax, mish, relu, selu, sigmoid, silu (swish), softmax, softplus, softsign, tanh"),
+    ("unknown activation lists known", "layers:\n  - weights: [[1]]\n    activation: swoosh\n", "3:17", "known: elu, gelu, gelu_tanh, hard_sigmoid, hard_swish (hard_silu), hard_tanh, leaky_relu, linear (identity, none), log_softmax, mish, relu, selu, sigmoid, silu (swish), softmax, softplus, softsign, tanh"),
     ("activation not text", "layers:\n  - weights: [[1]]\n    activation: [relu]\n", "3:17", "activation name must be text"),
     ("activation mapping without name", "layers:\n  - weights: [[1]]\n    activation: {alpha: 1}\n", "3:17", "needs a 'name'"),
     ("bad activation parameter", "layers:\n  - weights: [[1]]\n    activation: {name: leaky_relu, alpha: x}\n", "3:43", "parameter 'alpha' must be a number"),

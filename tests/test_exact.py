@@ -157,6 +157,8 @@ def test_random_network_against_fractions(run, spec_file):
         ("{name: hard_tanh, min_val: -0.5, max_val: 2}", "-3/2", "-1/2"),
         ("hard_sigmoid", "1/3", str((F(1, 3) + 3) / 6)),
         ("hard_sigmoid", "-4", "0"),
+        ("hard_swish", "-3/2", str(F(-3, 2) * F(3, 2) / 6)),
+        ("hard_swish", "7/2", "7/2"),
         ("{name: hard_sigmoid, alpha: 1/5, beta: 1/2}", "1/3", str(F(1, 5) * F(1, 3) + F(1, 2))),
         ("{name: hard_sigmoid, alpha: 0.2, beta: 0.5}", "3", "1"),
         ("{name: leaky_relu, alpha: 0.01}", "-3/10", "-3/1000"),
@@ -173,7 +175,7 @@ def test_other_activations_are_refused(run, spec_file):
     spec = spec_file("input: [1]\nlayers:\n  - {name: h, weights: [[1]], activation: relu}\n  - {name: probs, weights: [[1]], activation: sigmoid}\n")
     for command in ("forward", "collapse"):
         line = assert_one_error(run(command, spec, "--exact"), "layer 'probs'", "sigmoid")
-        assert "linear, relu, leaky_relu, hard_sigmoid, hard_tanh" in line
+        assert "linear, relu, leaky_relu, hard_sigmoid, hard_swish, hard_tanh" in line
 
 
 def test_exact_refuses_input_files_and_huge_exponents(run, tmp_path):

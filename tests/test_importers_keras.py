@@ -307,3 +307,16 @@ def test_hard_sigmoid_of_each_keras_version(tmp_path, version, alpha, beta):
     np.testing.assert_allclose(net.predict(x), expected, rtol=1e-13, atol=1e-15)
     kwargs = net.layers[0].activation.kwargs
     assert kwargs == ({"alpha": alpha, "beta": beta} if alpha is not None else {})
+
+
+@pytest.mark.parametrize("name", ["hard_silu", "hard_swish"])
+def test_hard_silu(tmp_path, name):
+    """Keras 3's hard_silu (alias hard_swish): z relu6(z + 3) / 6."""
+    k, b = rng.normal(size=(4, 6)) * 3, rng.normal(size=6)
+    path = write_keras(tmp_path / "s.keras", [dense("h", 6, name)], {"dense": ("h", [k, b])})
+    net = nncalc.load(path)
+    assert net.layers[0].activation.name == "hard_swish"
+    x = rng.normal(size=(50, 4))
+    z = x @ k + b
+    assert (z < -3).any() and (z > 3).any() and ((z > -3) & (z < 3)).any()
+    np.testing.assert_allclose(net.predict(x), z * np.clip(z + 3, 0, 6) / 6, rtol=1e-13, atol=1e-15)

@@ -45,6 +45,7 @@ ACTIVATIONS = [
     (lambda: nn.Mish(), "mish"),
     (lambda: nn.Softsign(), "softsign"),
     (lambda: nn.Hardsigmoid(), "hard_sigmoid"),
+    (lambda: nn.Hardswish(), "hard_swish"),
     (lambda: nn.Hardtanh(-2.0, 3.0), "hard_tanh"),
     (lambda: nn.ReLU6(), "hard_tanh"),
     (lambda: nn.Identity(), "linear"),
@@ -407,13 +408,6 @@ HOSTILE = [
         {"w": W3},
         {"out": ("y", [None, 3])},
         ["the nodes after layer 'g1' (Relu 'r', Sigmoid 's')", "not one of nncalc's activations"],
-    ),
-    (
-        "hard swish",
-        [gemm("x", "w", "h", "g1"), helper.make_node("HardSwish", ["h"], ["y"], name="hsw")],
-        {"w": W3},
-        {"out": ("y", [None, 3]), "opset": 17},
-        ["node 'hsw' (HardSwish) is not part of a dense feed-forward network"],
     ),
     (
         "weights that do not fit each other",

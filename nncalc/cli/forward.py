@@ -72,7 +72,7 @@ def forward(
         typer.Option(
             "--exact",
             help="Compute with fractions, every number exactly as written (0.1 is 1/10, 1/3 is 1/3); "
-            "for linear, relu, leaky_relu, hard_sigmoid and hard_tanh layers.",
+            "for linear, relu, leaky_relu, hard_sigmoid, hard_swish and hard_tanh layers.",
         ),
     ] = False,
 ) -> None:

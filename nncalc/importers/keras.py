@@ -51,6 +51,8 @@ ACTIVATIONS: dict[str, Any] = {
     "softplus": {"name": "softplus", "beta": 1.0, "threshold": 40.0},
     "softsign": "softsign",
     "hard_sigmoid": "hard_sigmoid",  # relu6(z + 3) / 6 in Keras 3
+    "hard_silu": "hard_swish",  # z relu6(z + 3) / 6
+    "hard_swish": "hard_swish",
     "mish": "mish",
     "leaky_relu": {"name": "leaky_relu", "alpha": 0.2},  # keras.activations.leaky_relu
     "relu6": {"name": "hard_tanh", "min_val": 0.0, "max_val": 6.0},

@@ -52,14 +52,14 @@ TYPE_NAMES = {
 PASS_THROUGH = ("Identity", "Dropout", "Cast", "Flatten", "Reshape")
 ACTIVATION_OPS = (
     "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Elu", "Selu", "Gelu",
-    "HardSigmoid", "Softplus", "Softsign", "Mish", "Clip",
+    "HardSigmoid", "HardSwish", "Softplus", "Softsign", "Mish", "Clip",
 )
 # Elementwise ops that appear in the decomposed forms of activations.
 PIECES = ("Add", "Sub", "Mul", "Div", "Pow", "Erf", "Abs", "Neg", "Exp", "Log", "Sqrt", "Greater", "Less", "Where", "Max", "Min")
 SUPPORTED = (
     "Gemm, MatMul + Add, Flatten/Reshape to 2-D at the input, Identity, Dropout, Cast to float, "
     "and the activations Relu, LeakyRelu, Sigmoid, Tanh, Softmax, LogSoftmax, Elu, Selu, Gelu, "
-    "HardSigmoid, Softplus, Softsign, Mish, Clip (as single ops or as exporters decompose them)"
+    "HardSigmoid, HardSwish, Softplus, Softsign, Mish, Clip (as single ops or as exporters decompose them)"
 )
 
 _SQRT2 = math.sqrt(2.0)
@@ -780,8 +780,8 @@ class _Graph:
         node, op = e.node, e.op
         attrs = self.attrs(node)
         label = self.label(node)
-        if op in ("Relu", "Sigmoid", "Tanh", "Softsign", "Mish"):
-            return {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softsign": "softsign", "Mish": "mish"}[op]
+        if op in ("Relu", "Sigmoid", "Tanh", "Softsign", "Mish", "HardSwish"):
+            return {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softsign": "softsign", "Mish": "mish", "HardSwish": "hard_swish"}[op]
         if op == "LeakyRelu":
             return {"name": "leaky_relu", "alpha": attrs.get("alpha", _round_to(0.01, FLOAT))}
         if op == "Elu":
@@ -873,7 +873,8 @@ def _canon(e: _E) -> _E:
 
 def _match(p: Any, e: _E, cap: dict[str, _E]) -> dict[str, _E] | None:
     """Match a pattern: ``"x"``, ``("c", name)`` for a scalar constant (equal wherever
-    the name recurs), or ``(op, *patterns)``; the arguments of Mul and Add in any order."""
+    the name recurs), or ``(op, *patterns)`` (``"op@name"`` captures the node too); the
+    arguments of Mul and Add in any order."""
     if p == "x":
         return cap if e.op == "x" else None
     if p[0] == "c":
@@ -882,9 +883,12 @@ def _match(p: Any, e: _E, cap: dict[str, _E]) -> dict[str, _E] | None:
         if p[1] in cap:
             return cap if cap[p[1]].value == e.value else None
         return {**cap, p[1]: e}
-    op, subs = p[0], p[1:]
+    op, _, name = p[0].partition("@")  # "HardSigmoid@h": the node is captured as h
+    subs = p[1:]
     if e.op != op or len(e.args) != len(subs):
         return None
+    if name:
+        cap = {**cap, name: e}
     orders = itertools.permutations(e.args) if op in ("Mul", "Add") else [e.args]
     for args in orders:
         trial: dict[str, _E] | None = cap
@@ -923,9 +927,20 @@ def _softplus(cap: dict[str, _E]) -> Any:
     return {"name": "softplus", "beta": beta, "threshold": threshold}
 
 
+def _hard_swish(cap: dict[str, _E]) -> Any:
+    """z HardSigmoid(z) with PyTorch's slope 1/6 and offset 1/2 (its export below opset 14)."""
+    try:
+        attrs = _attrs(cap["h"].node)
+    except ValueError:
+        return None
+    alpha, beta = attrs.get("alpha", _round_to(0.2, FLOAT)), attrs.get("beta", 0.5)
+    return "hard_swish" if _round_to(alpha, FLOAT) == _round_to(1 / 6, FLOAT) and beta == 0.5 else None
+
+
 _HALF_GELU = ("Mul", "x", ("Add", ("Erf", ("Div", "x", ("c", "s"))), ("c", "one")), ("c", "half"))
 _PATTERNS: list[tuple[Any, Any]] = [
     (("Mul", "x", ("Sigmoid", "x")), lambda cap: "silu"),
+    (("Mul", "x", ("HardSigmoid@h", "x")), _hard_swish),
     (("Mul", "x", ("Tanh", ("Softplus", "x"))), lambda cap: "mish"),
     (("Div", "x", ("Add", ("Abs", "x"), ("c", "one"))), lambda cap: "softsign" if _is(cap["one"], 1.0) else None),
     (_HALF_GELU, _gelu),

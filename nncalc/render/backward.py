@@ -356,6 +356,10 @@ def _local_formula(act) -> Symbol | None:  # type: ignore[no-untyped-def]
         "mish": Sym("tanh(s) + z σ(z)(1 − tanh² s), s = ln(1 + e^z)", r"\tanh s + z \sigma(z)(1 - \tanh^2 s),\ s = \ln(1 + e^z)"),
         "softsign": Sym("1 / (1 + |z|)²", r"1 / (1 + |z|)^2"),
         "hard_sigmoid": Sym("1/6 if −3 < z < 3, else 0", r"\tfrac{1}{6} \text{ if } -3 < z < 3 \text{, else } 0"),
+        "hard_swish": Sym(
+            "0 if z ≤ −3, z/3 + 1/2 if −3 < z < 3, else 1",
+            r"0 \text{ if } z \le -3 \text{, } \tfrac{z}{3} + \tfrac{1}{2} \text{ if } -3 < z < 3 \text{, else } 1",
+        ),
         "hard_tanh": Sym(
             f"1 if {kw.get('min_val', -1):g} < z < {kw.get('max_val', 1):g}, else 0",
             rf"1 \text{{ if }} {kw.get('min_val', -1):g} < z < {kw.get('max_val', 1):g} \text{{, else }} 0",
