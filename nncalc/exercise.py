@@ -45,11 +45,15 @@ MAX_LAYERS = 6
 MAX_COUNT = 100
 MAX_TRIES = 2_000  # draws per unit before the exercise is drawn again from its input
 MAX_RESTARTS = 200  # exercises drawn again before giving up (earlier units can leave none easy)
+MAX_BACKWARD_RESTARTS = 100  # (a backward exercise's easy draws need at most about 60)
 PLACES = 3  # decimal places of every value
 ROUNDED_DIGITS = 4  # significant digits of answers when an activation is not piecewise linear
 LEAKY_ALPHA = 0.1  # leaky ReLU's slope in exercises: one decimal place, like the weights
 BACK_PLACES = 4  # decimal places of the loss, every ∂L/∂a, δ and gradient of a backward exercise
 EXACT_LOSSES = ("half-sse", "mse")  # the losses whose values stay rational
+# The activations whose slopes are easy numbers (0, 1, alpha); hard_sigmoid's 1/6 and
+# hard_swish's z/3 + 1/2 are not, so their backward exercises are answered rounded.
+EXACT_SLOPES = ("linear", "relu", "leaky_relu", "hard_tanh")
 TARGET_TRIES = 60  # targets drawn for one forward pass before the exercise is drawn again
 
 WEIGHTS = [Fraction(k, 10) for k in range(-9, 10) if k]
@@ -57,9 +61,11 @@ BIASES = [Fraction(k, 10) for k in range(-5, 6)]
 INPUTS = [Fraction(k) for k in (-3, -2, -1, 1, 2, 3)]
 FIRING = ("relu", "leaky_relu")  # fire (z > 0) or not: the lesson's point
 # Targets of a backward exercise (one decimal place): in [0, 1] where the output is a
-# probability or a ReLU's, else in [-1, 1]; 0 or 1 for bce; a class for cross-entropy and nll.
+# probability or a ReLU's, in [-1, 0] for log-probabilities, else in [-1, 1]; 0 or 1 for
+# bce; a class for cross-entropy, nll and any loss after softmax.
 TARGETS = [Fraction(k, 10) for k in range(-10, 11)]
 UNIT_TARGETS = [Fraction(k, 10) for k in range(0, 11)]
+LOG_TARGETS = [Fraction(k, 10) for k in range(-10, 1)]
 
 
 @dataclass(frozen=True)
@@ -196,16 +202,21 @@ class _Stuck(Exception):
     """No weights of a unit give easy numbers after the units before it: draw again."""
 
 
-def _one(number: int, sizes: list[int], names: list[str], rng: _Random, all_fire: bool, loss: str | None) -> Exercise:
-    for _ in range(MAX_RESTARTS):
+def _one(
+    number: int, sizes: list[int], names: list[str], rng: _Random, all_fire: bool, loss: str | None, lr: float | None = None
+) -> Exercise:
+    restarts = MAX_RESTARTS if loss is None else MAX_BACKWARD_RESTARTS
+    for _ in range(restarts):
         try:
             e = _draw(number, sizes, names, rng, all_fire, backward=loss is not None)
-            return e if loss is None else _with_target(e, loss, rng)
+            if e.exact and _forward_noisy(e):
+                raise _Stuck
+            return e if loss is None else _with_target(e, loss, rng, lr)
         except _Stuck:
             continue
     kind = "backward exercise" if loss is not None else "exercise"
     raise InputError(
-        f"no {kind} of sizes {','.join(map(str, sizes))} with easy numbers found in {MAX_RESTARTS} draws; "
+        f"no {kind} of sizes {','.join(map(str, sizes))} with easy numbers found in {restarts} draws; "
         "try another seed, or fewer layers or units"
     )
 
@@ -270,11 +281,13 @@ def generate(
     count: int = 1,
     all_fire: bool = False,
     loss: str | None = None,
+    lr: float | None = None,
 ) -> list[Exercise]:
     """``count`` exercises of the given shape, numbered from 1; the same seed, the same
     exercises (and the first of ``count`` is the one ``count=1`` gives). With ``loss``
     (a name, or ``"default"`` for the one ``nncalc backward`` picks for the output
-    activation), backward exercises, each with a target.
+    activation), backward exercises, each with a target; with ``lr``, whose step of
+    gradient descent the solution works out too.
 
     >>> (e,) = generate([2, 2, 1], ["relu", "linear"], seed=3, loss="default")
     >>> e.loss, len(e.target), e.net.target.shape
@@ -287,7 +300,7 @@ def generate(
     if loss is not None:
         loss = backward_loss(sizes, names, loss)
     rng = _Random(seed)
-    return [_one(i, list(sizes), list(names), rng, all_fire, loss) for i in range(1, count + 1)]
+    return [_one(i, list(sizes), list(names), rng, all_fire, loss, lr) for i in range(1, count + 1)]
 
 
 def backward_loss(sizes: Sequence[int], names: Sequence[str], loss: str) -> str:
@@ -300,6 +313,12 @@ def backward_loss(sizes: Sequence[int], names: Sequence[str], loss: str) -> str:
     from nncalc.network import Layer
 
     act = _activation(names[-1])
+    if act.name in ("softmax", "log_softmax") and sizes[-1] == 1:
+        value = "1" if act.name == "softmax" else "0"
+        raise InputError(
+            f"the output layer is a {act.name} of one unit: always {value}, so no gradient passes it; "
+            "give it 2 or more units"
+        )
     name = loss_functions.default_for(act) if loss == "default" else loss
     d = loss_functions.get(name)
     output = Layer("output", np.zeros((sizes[-1], sizes[-2])), np.zeros(sizes[-1]), act)
@@ -314,19 +333,23 @@ def _activation(name: str) -> registry.Activation:
 def _targets(e: Exercise, loss: str, rng: _Random) -> list[Fraction]:
     """A target for the exercise's output, of the kind its loss takes."""
     out = e.net.layers[-1]
-    if loss in ("cross-entropy", "nll"):  # a class, as the textbook gives it
+    if loss in ("cross-entropy", "nll") or out.activation.name == "softmax":  # a class, as the textbook gives it
         k = int(rng.r.random() * out.nout)
         return [Fraction(int(j == k)) for j in range(out.nout)]
     if loss == "bce":
         return [rng.choice([Fraction(0), Fraction(1)]) for _ in range(out.nout)]
+    if out.activation.name == "log_softmax":  # log-probabilities: never above 0
+        return [rng.choice(LOG_TARGETS) for _ in range(out.nout)]
     unit = loss_functions.within_unit_interval(out.activation) or out.activation.name == "relu"
     return [rng.choice(UNIT_TARGETS if unit else TARGETS) for _ in range(out.nout)]
 
 
-def _with_target(e: Exercise, loss: str, rng: _Random) -> Exercise:
+def _with_target(e: Exercise, loss: str, rng: _Random, lr: float | None = None) -> Exercise:
     """``e`` with a target drawn for ``loss``: where every value stays rational, until
-    the backward pass has easy numbers (else _Stuck: the exercise is drawn again)."""
-    exact_pass = e.exact and loss in EXACT_LOSSES
+    the backward pass has easy numbers (else _Stuck: the exercise is drawn again); and
+    with ``lr``, until no weight after the step is float64's rounding noise."""
+    slopes_easy = all(layer.activation.is_identity or layer.activation.name in EXACT_SLOPES for layer in e.net.layers)
+    exact_pass = e.exact and loss in EXACT_LOSSES and slopes_easy
     output = e.net.forward().output[0]
     trace = exact.forward(e.net, [e.x]) if exact_pass else None
     for _ in range(TARGET_TRIES):
@@ -341,10 +364,56 @@ def _with_target(e: Exercise, loss: str, rng: _Random) -> Exercise:
             continue
         net = replace(e.net, target=np.array([[float(q) for q in t]]))
         with np.errstate(all="ignore"):
-            if not net.backward(loss=loss).layers[-1].grad_b.any():
-                continue  # no output unit passes a gradient back (a silent ReLU): nothing to work out
+            grads = net.backward(loss=loss)
+        if not grads.layers[-1].grad_b.any():
+            continue  # no output unit passes a gradient back (a silent ReLU): nothing to work out
+        if trace is not None and _noisy(backward_values(e.net, loss, t, trace), _float_values(net, grads)):
+            continue  # a value that is exactly 0 would be written as float64's 1e-17
+        if lr is not None and _step_noisy(net, grads, lr):
+            continue
         return replace(e, net=net, exact=exact_pass, loss=loss, target=tuple(t))
     raise _Stuck
+
+
+def _float_values(net: Network, grads) -> Iterator[float]:  # type: ignore[no-untyped-def]
+    """The engine's values in the order of :func:`backward_values`."""
+    yield grads.loss
+    yield from grads.layers[-1].upstream[0]
+    for k in range(len(grads.layers) - 1, -1, -1):
+        lg = grads.layers[k]
+        yield from net.layers[k].activation.grad(grads.trace.layers[k].z[0])
+        yield from lg.delta[0]
+        yield from lg.grad_W.ravel()
+        if k:
+            yield from lg.grad_input[0]
+
+
+def _step_noisy(net: Network, grads, lr: float) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a weight or bias after one step, ``w - lr g``, is a difference of two
+    equal numbers left as float64's rounding noise (5.6e-17 for 0)."""
+    for layer, lg in zip(net.layers, grads.layers):
+        for w, g in ((layer.W, lg.grad_W), (layer.b, lg.grad_b)):
+            moved = lr * g
+            new = w - moved
+            if ((new != 0) & (np.abs(new) <= 1e-12 * (np.abs(w) + np.abs(moved)))).any():
+                return True
+    return False
+
+
+def _noisy(exact_values: Iterator[Fraction | None], float_values: Iterator[float]) -> bool:
+    """Whether a value that is exactly 0 is not 0 in float64 (its rounding noise, like
+    -2.8e-17, would be written in the solution)."""
+    return any(q == 0 and f != 0 for q, f in zip(exact_values, float_values))
+
+
+def _forward_noisy(e: Exercise) -> bool:
+    """:func:`_noisy` for every z and a of the forward pass."""
+    trace, floats = exact.forward(e.net, [e.x]), e.net.forward()
+    return any(
+        q == 0 and f != 0
+        for lt, ft in zip(trace.layers, floats.layers)
+        for q, f in zip([*lt.z[0], *lt.a[0]], [*ft.z[0], *ft.a[0]])
+    )
 
 
 def _slope(layer, z: Fraction) -> Fraction | None:  # type: ignore[no-untyped-def]
@@ -373,14 +442,15 @@ def backward_values(
     net: Network, loss: str, t: Sequence[Fraction], trace: exact.Trace | None = None
 ) -> Iterator[Fraction | None]:
     """Every value of the exact backward pass of ``net`` on its own input and target
-    ``t`` with a rational ``loss`` (half-sse or mse), in turn: the loss, then each layer's
-    ∂L/∂a, δ and gradients of W and b, last layer first; None (and no more) where a z
-    lies on a kink. ``trace``: the exact forward pass of that input, where it is known.
+    ``t`` with a rational ``loss`` (half-sse or mse), in turn: the loss, the output's
+    ∂L/∂a, then for each layer, last first, its σ'(z), δ, the gradients of W (those of b
+    are the δ) and what it hands to the layer below (∂L/∂a); None (and no more) where a
+    z lies on a kink. ``trace``: the exact forward pass of that input, where it is known.
 
     >>> from nncalc.spec import load_spec
     >>> values = backward_values(load_spec("two-layer", exact=True), "half-sse", [Fraction(1)])
-    >>> [exact.decimal(next(values)) for _ in range(3)]  # E, then the output's ∂L/∂a and δ
-    ['0.2592', '-0.72', '-0.72']
+    >>> [exact.decimal(next(values)) for _ in range(4)]  # E, the output's ∂L/∂a, σ'(z) and δ
+    ['0.2592', '-0.72', '1', '-0.72']
     """
     if trace is None:
         trace = exact.forward(net, exact.exact_inputs(net)[:1])
@@ -399,11 +469,12 @@ def backward_values(
         if any(s is None for s in slopes):
             yield None
             return
+        yield from slopes  # type: ignore[misc]
         delta = [gi * s for gi, s in zip(g, slopes)]  # type: ignore[operator]
         yield from delta
         below = list(trace.inputs_to(k)[0])
         yield from (d * v for d in delta for v in below)
-        if k:
+        if k:  # what it hands below (∂L/∂x, which no exercise asks for, is not kept easy)
             W, _ = exact.layer_params(layer)
             g = [sum((W[i][j] * delta[i] for i in range(len(delta))), Fraction(0)) for j in range(len(below))]
             yield from g

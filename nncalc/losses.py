@@ -200,6 +200,20 @@ def default_for(act: Activation) -> str:
     return {"softmax": "cross-entropy", "log_softmax": "nll"}.get(act.name, "half-sse")
 
 
+def pytorch_for(loss: LossDef, act: Activation) -> str:
+    """The PyTorch that computes ``loss`` after the output activation ``act``:
+    CrossEntropyLoss takes softmax's z; after another activation (sigmoid outputs), the
+    same formula is written out.
+
+    >>> from nncalc.activations import get as act
+    >>> pytorch_for(get("cross-entropy"), act("softmax")), pytorch_for(get("cross-entropy"), act("sigmoid"))
+    ('torch.nn.CrossEntropyLoss() on z', '-(t * a.log()).sum(1).mean()')
+    """
+    if loss.name == "cross-entropy" and act.name != "softmax":
+        return "-(t * a.log()).sum(1).mean()"
+    return loss.pytorch
+
+
 def fused(loss: LossDef, act: Activation) -> bool:
     """True for softmax with cross-entropy, whose δ = ∂L/∂z is the familiar ``a - t``."""
     return loss.name == "cross-entropy" and act.name == "softmax"

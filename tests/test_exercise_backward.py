@@ -159,7 +159,7 @@ def test_targets_fit_the_loss(run, tmp_path, sizes, names, loss, kind):
 
 
 def test_a_network_too_large_for_easy_numbers_is_one_error(run, monkeypatch):
-    monkeypatch.setattr("nncalc.exercise.MAX_RESTARTS", 3)  # (200 draws take seconds)
+    monkeypatch.setattr("nncalc.exercise.MAX_BACKWARD_RESTARTS", 3)  # (100 draws take seconds)
     assert_one_error(
         run("exercise", "--backward", "--sizes", "8,8,8,8,8,8,8"),
         "no backward exercise of sizes 8,8,8,8,8,8,8 with easy numbers found in 3 draws",
@@ -187,7 +187,7 @@ def test_same_seed_same_backward_sheet(run):
         (["--backward", "--lr", "0"], ["--lr '0'", "must be positive"]),
         (["--backward", "--lr", "fast"], ["--lr"]),
         (["--backward", "--loss", "bce"], ["bce takes probabilities", "linear"]),
-        (["--backward", "--activations", "relu,softmax", "--loss", "nll"], ["nll takes log-probabilities"]),
+        (["--backward", "--sizes", "2,3,2", "--activations", "relu,softmax", "--loss", "nll"], ["nll takes log-probabilities"]),
     ],
 )
 def test_bad_backward_options_are_one_error(run, args, fragments):
@@ -206,3 +206,75 @@ def test_latex_backward_sheets_compile_within_the_margins(run, tmp_path):
         )
         assert proc.returncode == 0, proc.stdout[-2000:]
         assert "Overfull \\hbox" not in (tmp_path / f"{name}.log").read_text(errors="replace")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--sizes", "2,2,1", "--backward", "--lr", "0.5"],
+        ["--sizes", "2,3,1", "--backward"],
+        ["--sizes", "3,4", "--activations", "linear", "--backward", "--loss", "mse"],
+        ["--sizes", "3,4,2"],
+    ],
+)
+def test_no_float64_noise_where_a_value_is_exactly_zero(run, args):
+    """An exact 0 that float64 computes as -2.8e-17 would be written as such: such draws
+    are drawn again (the seed's own values are sums of one-decimal products)."""
+    for seed in range(0, 120, 3):
+        solution = run("exercise", *args, "--seed", str(seed), "--solution").stdout
+        assert not re.search(r"10\^\{-1\d\}", solution), (seed, re.findall(r"[-\d.]+ \\times 10\^\{-1\d\}", solution))
+
+
+@pytest.mark.parametrize("names", ["hard_sigmoid,linear", "hard_swish,linear"])
+def test_slopes_that_are_not_easy_numbers_give_rounded_answers(run, names):
+    question = run("exercise", "--sizes", "2,3,1", "--activations", names, "--backward", "--seed", "2").stdout
+    assert "Give each value to 4 significant digits." in question
+
+
+@pytest.mark.parametrize("name, value", [("softmax", "always 1"), ("log_softmax", "always 0")])
+def test_a_one_unit_softmax_output_is_refused_at_once(run, name, value):
+    assert_one_error(
+        run("exercise", "--sizes", "2,3,1", "--activations", f"relu,{name}", "--backward"),
+        f"the output layer is a {name} of one unit: {value}",
+        "2 or more units",
+    )
+
+
+def test_the_pytorch_of_cross_entropy_after_sigmoid_is_its_formula(run, tmp_path):
+    torch = pytest.importorskip("torch")
+    spec = tmp_path / "ce.yaml"
+    args = ["exercise", "--sizes", "2,3,3", "--activations", "relu,sigmoid", "--loss", "cross-entropy", "--backward"]
+    question = run(*args, "--seed", "2", "--spec", str(spec)).stdout
+    assert "(in PyTorch: -(t \\* a.log()).sum(1).mean())" in question
+    import yaml
+
+    doc = yaml.safe_load(spec.read_text())
+    f64 = lambda v: torch.tensor(v, dtype=torch.float64)  # noqa: E731
+    x, t = f64([doc["input"]]), f64([doc["target"]])
+    h = torch.relu(x @ f64(doc["layers"][0]["weights"]).T + f64(doc["layers"][0]["bias"]))
+    a = torch.sigmoid(h @ f64(doc["layers"][1]["weights"]).T + f64(doc["layers"][1]["bias"]))
+    expected = float(-(t * a.log()).sum(1).mean())
+    shown = re.search(r"E = .*? = ([\d.]+)\n", run(*args, "--seed", "2", "--solution").stdout).group(1)
+    assert float(shown) == pytest.approx(expected, abs=5e-5)  # (to 4 significant digits)
+
+
+@pytest.mark.parametrize("lr, shown", [("0.123456789012", "0.123456789012"), ("1e-5", "1 \\times 10^{-5}")])
+def test_the_learning_rate_is_written_as_given(run, lr, shown):
+    question = run("exercise", "--backward", "--lr", lr).stdout
+    assert f"$\\eta = {shown}$" in question
+
+
+def test_a_learning_rate_that_rounds_to_zero_says_so(run):
+    assert_one_error(run("exercise", "--backward", "--lr", "1e-400"), "--lr '1e-400'", "rounds to 0")
+    assert_one_error(run("backward", "two-layer", "-t", "1", "--lr", "1e-400"), "rounds to 0")
+
+
+@pytest.mark.parametrize("names, low, high", [("relu,softmax", 0.0, 1.0), ("relu,log_softmax", -1.0, 0.0)])
+def test_regression_targets_after_softmax_fit_its_outputs(run, tmp_path, names, low, high):
+    for seed in range(6):
+        spec = tmp_path / f"t{seed}.yaml"
+        run("exercise", "--sizes", "2,3,3", "--activations", names, "--backward", "--loss", "mse", "--seed", str(seed), "--spec", str(spec))
+        target = [float(v) for v in re.search(r"^target: \[(.*)\]$", spec.read_text(), re.M).group(1).split(",")]
+        assert all(low <= v <= high for v in target)
+        if names.endswith(",softmax"):
+            assert sorted(target) == [0.0, 0.0, 1.0]  # a class

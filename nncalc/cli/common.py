@@ -300,6 +300,8 @@ def learning_rate(text: str) -> float:
     from nncalc.inputs import parse_option_number
 
     value = parse_option_number(text, "--lr")
+    if value == 0 and any(c in "123456789" for c in text.split("e")[0].split("E")[0]):
+        raise InputError(f"--lr '{text}': too small for float64 (it rounds to 0); the learning rate must be positive")
     if value <= 0:
         raise InputError(f"--lr '{text}': the learning rate must be positive, like --lr 0.1")
     return value

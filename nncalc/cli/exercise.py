@@ -48,7 +48,7 @@ def exercise(
         typer.Option(
             "--backward",
             help="A backward-pass exercise: a target too, and the loss, every delta and gradient to find "
-            "(at most four decimal places with piecewise-linear activations and half-sse or mse).",
+            "(at most four decimal places with linear, relu, leaky_relu and hard_tanh layers and half-sse or mse).",
         ),
     ] = False,
     loss: Annotated[
@@ -117,7 +117,7 @@ def exercise(
         if output is not None and spec is not None and output.resolve() == spec.resolve():
             raise InputError("--output and --spec name the same file")
         exercises = ex.generate(
-            n, names, seed=seed, count=count, all_fire=all_fire, loss=(loss or "default") if backward else None
+            n, names, seed=seed, count=count, all_fire=all_fire, loss=(loss or "default") if backward else None, lr=rate
         )
         made_by = " ".join(
             [

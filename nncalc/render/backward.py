@@ -598,7 +598,7 @@ def build(
     loss_sentence: Sentence = (
         f"Loss: {d.name}, ", _LOSS_FORMULAS[d.name], " for each input",
         *((", and ", Sym("L", "L"), f" the mean of E over the {total:,} inputs") if total > 1 else ()),
-        f" (in PyTorch: {d.pytorch}).",
+        f" (in PyTorch: {loss_functions.pytorch_for(d, net.layers[-1].activation)}).",
     )
     title = f"Backward pass: {net.name or net.source}"
     parts = []

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Sequence
 from nncalc.exact import layer_params
 from nncalc.render.backward import paragraph
 from nncalc.render.document import Block, Heading, Math, Para
-from nncalc.render.numbers import fmt
 from nncalc.render.view import Numbers, plural
 from nncalc.render.worked import column, describe, forward_doc, given, operator
 
@@ -27,11 +26,12 @@ def _instructions(exercises: Sequence[Exercise], lr: float | None = None) -> Par
         from nncalc.exercise import BACK_PLACES
 
         how = (
-            f"Every value of the forward and backward passes has at most {_WORDS[BACK_PLACES]} decimal places."
+            f"Every value asked for in the forward and backward passes has at most {_WORDS[BACK_PLACES]} decimal places"
+            + (" (the weights after the step may have more)." if lr is not None else ".")
             if all(e.exact for e in exercises)
             else f"Give each value to {exercises[0].precision} significant digits."
         )
-        step: list = [", then one step of gradient descent with learning rate ", Math(rf"\eta = {fmt(lr)}")] if lr is not None else []
+        step: list = [", then one step of gradient descent with learning rate ", Math(rf"\eta = {_rate(lr)}")] if lr is not None else []
         return Para(
             "Work out each forward pass by hand, then the loss, then the backward pass, from the "
             "output layer back to the first: each unit's ",
@@ -53,6 +53,16 @@ def _instructions(exercises: Sequence[Exercise], lr: float | None = None) -> Par
 
 
 _WORDS = {3: "three", 4: "four", 5: "five"}
+
+
+def _rate(lr: float) -> str:
+    """The learning rate as given, every digit (``0.123456789012``; ``10^{-320}`` in LaTeX
+    maths for ``1e-320``)."""
+    text = repr(lr)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return f"{mantissa} \\times 10^{{{int(exponent)}}}"
+    return text
 
 
 def _find(e: Exercise) -> list[Block]:
@@ -124,7 +134,7 @@ def _find_backward(e: Exercise, lr: float | None) -> list[Block]:
         doc.append(
             Para(
                 f"{item}. One step of gradient descent, learning rate ",
-                Math(rf"\eta = {fmt(lr)}"),
+                Math(rf"\eta = {_rate(lr)}"),
                 ": every ",
                 Math(r"W^{(k)+} = W^{(k)} - \eta \, \partial L / \partial W^{(k)}"),
                 " and ",
