@@ -198,9 +198,16 @@ def test_latex_backward_sheets_compile_within_the_margins(run, tmp_path):
     pdflatex = shutil.which("pdflatex")
     if pdflatex is None:
         pytest.skip("pdflatex is not installed")
-    args = ["exercise", "--sizes", "3,4,3", "--activations", "relu,softmax", "--backward", "--lr", "0.1", "--count", "2", "-f", "latex"]
-    for name, extra in [("q", []), ("s", ["--solution"])]:
-        (tmp_path / f"{name}.tex").write_text(run(*args, *extra).stdout, encoding="utf-8")
+    small = ["--sizes", "3,4,3", "--activations", "relu,softmax", "--backward", "--lr", "0.1", "--count", "2"]
+    cases = [
+        ("q", small),
+        ("s", [*small, "--solution"]),
+        # sums of eight terms (∂L/∂a, E) are broken between terms to fit the page
+        ("w", ["--sizes", "8,8,8", "--activations", "tanh,softmax", "--backward", "--lr", "0.001", "--count", "2", "--solution"]),
+        ("e", ["--sizes", "8,8,8", "--backward", "--lr", "0.1", "--solution"]),
+    ]
+    for name, args in cases:
+        (tmp_path / f"{name}.tex").write_text(run("exercise", *args, "-f", "latex").stdout, encoding="utf-8")
         proc = subprocess.run(
             [pdflatex, "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"], cwd=tmp_path, capture_output=True, text=True
         )

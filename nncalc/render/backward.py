@@ -909,10 +909,49 @@ def _matrix_tex(W: np.ndarray, precision: int) -> str:
 
 
 def _aligned(lines: Sequence[str]) -> "Block":
-    """Equations under one another, aligned at their ``&=``."""
+    """Equations under one another, aligned at their ``&=``; one too wide for the page is
+    broken between the terms of its sums (:func:`_fit`)."""
     from nncalc.render.document import Math
 
-    return Math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}")
+    return Math("\\begin{aligned}\n" + " \\\\\n".join(piece for line in lines for piece in _fit(line)) + "\n\\end{aligned}")
+
+
+def _fit(line: str) -> list[str]:
+    r"""``lhs &= t1 + t2 + … = value`` as it is where it fits the page, else broken before
+    a term that would pass the margin (``&\quad + t3``), its value on a line of its own.
+
+    >>> _fit(r"E &= (0.5)(1) + (0.5)(2) = 1.5")
+    ['E &= (0.5)(1) + (0.5)(2) = 1.5']
+    >>> _fit(r"E &= " + " + ".join(["(0.123)(4.56)"] * 12) + " = 6.73")[-1]
+    '&= 6.73'
+    """
+    from nncalc.render.texlayout import BUDGET, em, pack
+
+    if em(line) <= BUDGET:
+        return [line]
+    terms = _top_level(line, " + ")
+    body, eq, value = terms[-1].rpartition(" = ")
+    if len(terms) < 2 or not eq:
+        return [line]
+    return [*pack(terms[0] + " + ", terms[1:-1] + [body], " + ", r"&\quad + "), f"&= {value}"]
+
+
+def _top_level(tex: str, sep: str) -> list[str]:
+    """``tex`` split at each ``sep`` outside braces and brackets."""
+    pieces, depth, start, i = [], 0, 0, 0
+    while i < len(tex):
+        c = tex[i]
+        if c in "{(":
+            depth += 1
+        elif c in "})":
+            depth -= 1
+        elif depth == 0 and tex.startswith(sep, i):
+            pieces.append(tex[start:i])
+            start = i = i + len(sep)
+            continue
+        i += 1
+    pieces.append(tex[start:])
+    return pieces
 
 
 def _entries(part: Any, W: Any, b: Any, X: Callable[[Any], str], w_name: Callable[[Any, int], str], b_name: Callable[[Any], str]) -> "list[Block]":
@@ -969,7 +1008,7 @@ def document(view: BackwardView, precision: int = 10, brief: bool = False, show_
                 blocks, step = layer_steps(layer, k, g.trace.inputs_to(k - 1)[m], lt.z[m], lt.a[m], step, precision, show_all)
                 doc += blocks
         doc.append(Para("Target ", Math(rf"\mathbf{{t}} = {column(part.target, precision)}"), "; the loss:"))
-        doc.append(Math(f"E = {X(part.loss)}"))
+        doc.append(Math(f"E = {X(part.loss)}") if len(_fit(f"E &= {X(part.loss)}")) == 1 else _aligned([f"E &= {X(part.loss)}"]))
         for lp in part.layers:
             k = lp.index
             layer = lp.layer
