@@ -68,10 +68,12 @@ def activation(act: Activation, exact_params: tuple | None = None) -> Callable[[
     if name == "hard_tanh":
         lo, hi = p["min_val"], p["max_val"]
         return lambda q: min(max(q, lo), hi)
-    if name == "hard_sigmoid" and "alpha" in p:
-        alpha, beta = p["alpha"], p["beta"]
+    if name == "hard_sigmoid" and act.params:  # ONNX's form; an alpha left out is 1/6
+        given = dict(exact_params or ())
+        alpha = given.get("alpha", Fraction(1, 6) if act.kwargs["alpha"] == 1 / 6 else p["alpha"])
+        beta = given.get("beta", p["beta"])
         return lambda q: min(max(alpha * q + beta, Fraction(0)), Fraction(1))
-    if name == "hard_sigmoid":
+    if name == "hard_sigmoid":  # PyTorch's (an alpha written as 1/6 and beta 1/2 are it)
         return lambda q: min(max(q + 3, Fraction(0)), Fraction(6)) / 6
     if name == "hard_swish":
         return lambda q: q * min(max(q + 3, Fraction(0)), Fraction(6)) / 6

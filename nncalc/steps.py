@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from fractions import Fraction
 from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence, Union
 
 if TYPE_CHECKING:
@@ -114,7 +115,12 @@ def formula(act: Activation, number: Callable[[Number], str], latex: bool = Fals
         return f"{inner}, or z if {bz} > {number(threshold)}"
     text = FORMULAS[name][1 if latex else 0]
     if name == "hard_sigmoid" and "alpha" in p:
-        text = r"\min(\max({alpha} z + {beta}, 0), 1)" if latex else "min(max({alpha} × z + {beta}, 0), 1)"
+        alpha, beta = p["alpha"], p["beta"]
+        if getattr(number, "exact", False) and act.kwargs["alpha"] == 1 / 6:
+            alpha = Fraction(1, 6)  # an alpha left out (or written 1/6) is 1/6
+        sign = "-" if beta < 0 else "+"
+        az = f"{number(alpha)} z" if latex else f"{number(alpha)} × z"
+        return rf"\min(\max({az} {sign} {number(abs(beta))}, 0), 1)" if latex else f"min(max({az} {sign} {number(abs(beta))}, 0), 1)"
     if name == "elu" and p["alpha"] != 1:
         alpha = number(p["alpha"])
         text = (
@@ -168,8 +174,12 @@ def unit_steps(act: Activation, z: Number, a: Number) -> Chain | None:
     if name == "hard_tanh":
         return Chain((op("min", op("max", z, p["min_val"]), p["max_val"]), a))
     if name == "hard_sigmoid" and "alpha" in p:
-        y = p["alpha"] * z + p["beta"]
-        first = op("min", op("max", op("+", op("×", p["alpha"], z), p["beta"]), 0), 1)
+        alpha, beta = p["alpha"], p["beta"]
+        if exact and act.kwargs["alpha"] == 1 / 6:
+            alpha = Fraction(1, 6)  # (as nncalc.exact computes with it)
+        # (floats as Python's: alpha z beyond float64 is inf, with no NumPy warning)
+        y = alpha * z + beta if exact else float(alpha) * float(z) + float(beta)
+        first = op("min", op("max", op("+", op("×", alpha, z), beta), 0), 1)
         return Chain((first, op("min", op("max", y, 0), 1), a))
     if name == "hard_sigmoid":
         clipped = min(max(z + 3, 0), 6)

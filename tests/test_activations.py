@@ -186,3 +186,15 @@ def test_derivatives_match_torch_autograd(name):
         assert_close(got, want, z, atol=1e-14 * np.maximum(1.0, np.abs(z)))
     else:
         assert_close(got, want, z)
+
+
+def test_an_overflowing_alpha_z_writes_no_warning(tmp_path):
+    """alpha z beyond float64 is clipped all the same, in every command that shows it."""
+    import subprocess
+    import sys
+
+    spec = tmp_path / "huge.json"
+    spec.write_text('{"input": [5], "target": [1], "layers": [{"activation": {"name": "hard_sigmoid", "alpha": -1e308, "beta": 0.5}, "weights": [[1]], "bias": [0]}]}')
+    for args in (["forward", str(spec)], ["forward", str(spec), "--format", "markdown"], ["backward", str(spec), "--check"]):
+        proc = subprocess.run([sys.executable, "-W", "error", "-m", "nncalc", *args], capture_output=True, text=True)
+        assert proc.returncode == 0 and proc.stderr == "", (args, proc.stderr[-500:])

@@ -425,3 +425,16 @@ def test_a_layer_without_a_bias_has_none_to_learn(run, spec_file, tmp_path):
     d = (a - 0.5) * (1 - a * a)
     close(layer["W_new"], [[0.25 - 0.1 * d * 1, -0.5 - 0.1 * d * 2]], rel=1e-15)
     assert "bias:" not in out.read_text()
+
+
+def test_hard_sigmoid_with_onnx_constants_is_written_with_every_digit_and_its_sign(run, spec_file):
+    spec = spec_file(
+        "input: [1, 2]\ntarget: [1]\nlayers:\n"
+        "  - {name: h, activation: {name: hard_sigmoid, alpha: 0.20000000298023224, beta: -0.125}, weights: [[0.5, 1], [1, -1]]}\n"
+        "  - {name: out, weights: [[1, 1]]}\n"
+    )
+    result = run("backward", spec, "--format", "markdown")
+    assert result.exit_code == 0, result.output
+    assert r"0.20000000298023224 \text{ if } 0 < 0.20000000298023224 z - 0.125 < 1" in result.stdout
+    forward = run("forward", spec, "--format", "markdown").stdout
+    assert r"\min(\max(0.200000003 z - 0.125, 0), 1)" in forward  # (to --precision 10)

@@ -161,6 +161,10 @@ def test_random_network_against_fractions(run, spec_file):
         ("hard_swish", "7/2", "7/2"),
         ("{name: hard_sigmoid, alpha: 1/5, beta: 1/2}", "1/3", str(F(1, 5) * F(1, 3) + F(1, 2))),
         ("{name: hard_sigmoid, alpha: 0.2, beta: 0.5}", "3", "1"),
+        # an alpha left out (or written 1/6) is 1/6; alpha 1/6 and beta 1/2 are PyTorch's form
+        ("{name: hard_sigmoid, beta: 1/5}", "3", str(F(1, 6) * 3 + F(1, 5))),
+        ("{name: hard_sigmoid, alpha: 0.16666666666666666}", "1", str(F(1 + 3, 6))),
+        ("{name: hard_sigmoid, alpha: 1/6, beta: 0.5}", "3", "1"),
         ("{name: leaky_relu, alpha: 0.01}", "-3/10", "-3/1000"),
         ("{name: leaky_relu, alpha: 1}", "-3/10", "-3/10"),
     ],

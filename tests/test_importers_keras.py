@@ -320,3 +320,9 @@ def test_hard_silu(tmp_path, name):
     z = x @ k + b
     assert (z < -3).any() and (z > 3).any() and ((z > -3) & (z < 3)).any()
     np.testing.assert_allclose(net.predict(x), z * np.clip(z + 3, 0, 6) / 6, rtol=1e-13, atol=1e-15)
+
+
+def test_a_keras_version_of_one_number_is_its_major_version(tmp_path):
+    k, b = rng.normal(size=(4, 2)) * 3, rng.normal(size=2)
+    path = write_keras(tmp_path / "v.keras", [dense("h", 2, "hard_sigmoid")], {"dense": ("h", [k, b])}, version="2")
+    assert nncalc.load(path).layers[0].activation.kwargs == {"alpha": 0.2, "beta": 0.5}

@@ -323,7 +323,7 @@ def _activation(spec: Any, what: str, version: str, source: str) -> Any:
         spec = name
     if not isinstance(spec, str):
         raise SpecError(f"{what} has an activation nncalc cannot read: {printable(str(spec), 60)}", source=source)
-    if spec == "hard_sigmoid" and version.startswith("2."):
+    if spec == "hard_sigmoid" and version.split(".")[0] == "2":
         return {"name": "hard_sigmoid", "alpha": 0.2, "beta": 0.5}  # Keras 2's: clip(0.2z + 0.5, 0, 1)
     act = ACTIVATIONS.get(spec)
     if act is None:

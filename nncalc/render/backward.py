@@ -337,9 +337,12 @@ def _local_formula(act) -> Symbol | None:  # type: ignore[no-untyped-def]
     kw = act.kwargs
     if name == "hard_sigmoid" and kw:  # ONNX's, with a slope and an offset of its own
         alpha, beta = kw["alpha"], kw["beta"]
+        sign = "−" if beta < 0 else "+"
+        a_text, b_text = repr(alpha), repr(abs(beta))  # every digit, as the spec or the model holds them
+        a_tex, b_tex = _shortest_tex(alpha), _shortest_tex(abs(beta))
         return Sym(
-            f"{alpha:g} if 0 < {alpha:g}z + {beta:g} < 1, else 0",
-            rf"{alpha:g} \text{{ if }} 0 < {alpha:g} z + {beta:g} < 1 \text{{, else }} 0",
+            f"{a_text} if 0 < {a_text}z {sign} {b_text} < 1, else 0",
+            rf"{a_tex} \text{{ if }} 0 < {a_tex} z {sign.replace('−', '-')} {b_tex} < 1 \text{{, else }} 0",
         )
     return {
         "sigmoid": Sym("a(1 − a)", "a(1 - a)"),
@@ -365,6 +368,19 @@ def _local_formula(act) -> Symbol | None:  # type: ignore[no-untyped-def]
             rf"1 \text{{ if }} {kw.get('min_val', -1):g} < z < {kw.get('max_val', 1):g} \text{{, else }} 0",
         ),
     }.get(name)
+
+
+def _shortest_tex(x: float) -> str:
+    r"""``repr(x)`` in LaTeX maths: ``1e-07`` as ``1 \times 10^{-7}``.
+
+    >>> _shortest_tex(0.20000000298023224), _shortest_tex(1e-07)
+    ('0.20000000298023224', '1 \\times 10^{-7}')
+    """
+    text = repr(float(x))
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return f"{mantissa} \\times 10^{{{int(exponent)}}}"
 
 
 def _local_expr(act, z: float, a: float, value: float) -> Expr:  # type: ignore[no-untyped-def]
