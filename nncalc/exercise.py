@@ -12,11 +12,12 @@ irrational values; their exercises are answered to :data:`ROUNDED_DIGITS` signif
 digits, and only the values before them are kept to three decimals.
 
 A backward exercise (``generate(..., loss=...)``) adds a target, drawn until the loss,
-every ∂L/∂a, every δ and every gradient has at most :data:`BACK_PLACES` decimal places
-(with the piecewise-linear activations and the losses half-sse and mse; other losses and
-activations are answered to :data:`ROUNDED_DIGITS` digits), and no output already equals
-its target. Its output layer's values keep two places, like a hidden layer's, so that
-the gradients of its weights keep four.
+every σ'(z), δ, gradient and ∂L/∂a handed down has at most :data:`BACK_PLACES` decimal
+places (with linear, relu, leaky_relu and hard_tanh layers and the losses half-sse and
+mse; other losses and activations are answered to :data:`ROUNDED_DIGITS` digits), no
+output already equals its target, and no value that is exactly 0 is float64's rounding
+noise. Its output layer's values keep two places, like a hidden layer's, so that the
+gradients of its weights keep four.
 
 >>> ex = generate([2, 3, 1], ["relu", "linear"], seed=7)
 >>> ex[0].net.sizes, [layer.activation.name for layer in ex[0].net.layers]

@@ -24,8 +24,6 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence, Union
 
 if TYPE_CHECKING:
-    from fractions import Fraction
-
     from nncalc.activations import Activation
 
 # fractions (and the decimal module it loads) are imported only with exact arithmetic.
