@@ -48,6 +48,19 @@ def param(v: float) -> Fraction:
     return Fraction(repr(float(v)))
 
 
+def params(act: Activation, exact_params: tuple | None = None) -> dict[str, Fraction]:
+    """An activation's parameters as fractions: as the spec wrote them (``exact_params``,
+    alpha: 1/3), else each float as written (0.1 is 1/10); hard_sigmoid's alpha, where
+    it is 1/6 in float64, is 1/6 (left out, it is PyTorch's).
+
+    >>> from nncalc.activations import get
+    >>> params(get("leaky_relu", alpha=0.1)), params(get("hard_sigmoid", beta=0.2))["alpha"]
+    ({'alpha': Fraction(1, 10)}, Fraction(1, 6))
+    """
+    p = {k: Fraction(1, 6) if (act.name, k, v) == ("hard_sigmoid", "alpha", 1 / 6) else param(v) for k, v in act.params}
+    return p | dict(exact_params or ())
+
+
 def activation(act: Activation, exact_params: tuple | None = None) -> Callable[[Fraction], Fraction] | None:
     """The activation as a function of one Fraction, or None if it leaves the rationals.
 
@@ -56,8 +69,7 @@ def activation(act: Activation, exact_params: tuple | None = None) -> Callable[[
     Fraction(-3, 100)
     """
     name = act.name
-    # the parameters as the spec wrote them (alpha: 1/3), else from their floats
-    p = {k: param(v) for k, v in act.params} | dict(exact_params or ())
+    p = params(act, exact_params)
     if act.is_identity:
         return lambda q: q
     if name == "relu":
@@ -68,10 +80,8 @@ def activation(act: Activation, exact_params: tuple | None = None) -> Callable[[
     if name == "hard_tanh":
         lo, hi = p["min_val"], p["max_val"]
         return lambda q: min(max(q, lo), hi)
-    if name == "hard_sigmoid" and act.params:  # ONNX's form; an alpha left out is 1/6
-        given = dict(exact_params or ())
-        alpha = given.get("alpha", Fraction(1, 6) if act.kwargs["alpha"] == 1 / 6 else p["alpha"])
-        beta = given.get("beta", p["beta"])
+    if name == "hard_sigmoid" and act.params:  # ONNX's form
+        alpha, beta = p["alpha"], p["beta"]
         return lambda q: min(max(alpha * q + beta, Fraction(0)), Fraction(1))
     if name == "hard_sigmoid":  # PyTorch's (an alpha written as 1/6 and beta 1/2 are it)
         return lambda q: min(max(q + 3, Fraction(0)), Fraction(6)) / 6

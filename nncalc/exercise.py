@@ -231,7 +231,7 @@ def _draw(number: int, sizes: list[int], names: list[str], rng: _Random, all_fir
     specs = []
     for k, (nin, nout, name_) in enumerate(zip(sizes, sizes[1:], names)):
         name = "output" if k == layers - 1 else ("hidden" if layers == 2 else f"hidden{k + 1}")
-        act = registry.get(name_, **({"alpha": LEAKY_ALPHA} if name_ == "leaky_relu" else {}))
+        act = _activation(name_)
         f = exact.activation(act)
         feeds = k < layers - 1 or backward  # (a backward pass multiplies the output too)
         W, b = [], []
@@ -331,10 +331,16 @@ def _activation(name: str) -> registry.Activation:
     return registry.get(name, **({"alpha": LEAKY_ALPHA} if name == "leaky_relu" else {}))
 
 
+def takes_a_class(net: Network, loss: str) -> bool:
+    """Whether a backward exercise's target is a class (one-hot), as the textbook gives
+    it: for cross-entropy and nll, and after softmax whatever the loss."""
+    return loss in ("cross-entropy", "nll") or net.layers[-1].activation.name == "softmax"
+
+
 def _targets(e: Exercise, loss: str, rng: _Random) -> list[Fraction]:
     """A target for the exercise's output, of the kind its loss takes."""
     out = e.net.layers[-1]
-    if loss in ("cross-entropy", "nll") or out.activation.name == "softmax":  # a class, as the textbook gives it
+    if takes_a_class(e.net, loss):
         k = int(rng.r.random() * out.nout)
         return [Fraction(int(j == k)) for j in range(out.nout)]
     if loss == "bce":
@@ -409,19 +415,15 @@ def _noisy(exact_values: Iterator[Fraction | None], float_values: Iterator[float
 
 def _forward_noisy(e: Exercise) -> bool:
     """:func:`_noisy` for every z and a of the forward pass."""
-    trace, floats = exact.forward(e.net, [e.x]), e.net.forward()
-    return any(
-        q == 0 and f != 0
-        for lt, ft in zip(trace.layers, floats.layers)
-        for q, f in zip([*lt.z[0], *lt.a[0]], [*ft.z[0], *ft.a[0]])
-    )
+    every = lambda trace: (v for lt in trace.layers for v in (*lt.z[0], *lt.a[0]))  # noqa: E731
+    return _noisy(every(exact.forward(e.net, [e.x])), every(e.net.forward()))
 
 
 def _slope(layer, z: Fraction) -> Fraction | None:  # type: ignore[no-untyped-def]
-    """σ'(z) of a piecewise-linear activation in fractions; None at a kink (where the
-    slope is a convention, not a value to work out)."""
+    """σ'(z) in fractions of the activations of :data:`EXACT_SLOPES`; None at a kink
+    (where the slope is a convention, not a value to work out)."""
     act = layer.activation
-    p = {k: exact.param(v) for k, v in act.params} | dict(layer.exact_params or ())
+    p = exact.params(act, layer.exact_params)
     if act.is_identity:
         return Fraction(1)
     if act.name in ("relu", "leaky_relu"):
@@ -429,14 +431,7 @@ def _slope(layer, z: Fraction) -> Fraction | None:  # type: ignore[no-untyped-de
     if act.name == "hard_tanh":
         lo, hi = p["min_val"], p["max_val"]
         return None if z in (lo, hi) else Fraction(int(lo < z < hi))
-    if act.name == "hard_sigmoid" and "alpha" in p:
-        y = p["alpha"] * z + p["beta"]
-        return None if y in (0, 1) else p["alpha"] if 0 < y < 1 else Fraction(0)
-    if act.name == "hard_sigmoid":
-        return None if z in (-3, 3) else Fraction(1, 6) if -3 < z < 3 else Fraction(0)
-    if act.name == "hard_swish":
-        return None if z in (-3, 3) else z / 3 + Fraction(1, 2) if -3 < z < 3 else Fraction(int(z > 3))
-    return None
+    return None  # (the other activations' backward exercises are rounded: EXACT_SLOPES)
 
 
 def backward_values(

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import math
 import numbers
-from fractions import Fraction
 from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence, Union
 
 if TYPE_CHECKING:
+    from fractions import Fraction
+
     from nncalc.activations import Activation
 
 # fractions (and the decimal module it loads) are imported only with exact arithmetic.
@@ -100,9 +101,9 @@ def formula(act: Activation, number: Callable[[Number], str], latex: bool = Fals
         return None
     p = dict(act.params)
     if getattr(number, "exact", False):  # parameters as the spec wrote them (0.1 is 1/10)
-        from nncalc.exact import param
+        from nncalc.exact import params
 
-        p = {k: param(v) for k, v in p.items()}
+        p = params(act)
     if name == "softplus":
         beta, threshold = p["beta"], p["threshold"]
         bz = "z" if beta == 1 else f"{number(beta)}z"
@@ -114,8 +115,6 @@ def formula(act: Activation, number: Callable[[Number], str], latex: bool = Fals
     text = FORMULAS[name][1 if latex else 0]
     if name == "hard_sigmoid" and "alpha" in p:
         alpha, beta = p["alpha"], p["beta"]
-        if getattr(number, "exact", False) and act.kwargs["alpha"] == 1 / 6:
-            alpha = Fraction(1, 6)  # an alpha left out (or written 1/6) is 1/6
         sign = "-" if beta < 0 else "+"
         az = f"{number(alpha)} z" if latex else f"{number(alpha)} × z"
         return rf"\min(\max({az} {sign} {number(abs(beta))}, 0), 1)" if latex else f"min(max({az} {sign} {number(abs(beta))}, 0), 1)"
@@ -160,9 +159,9 @@ def unit_steps(act: Activation, z: Number, a: Number) -> Chain | None:
     p = dict(act.params)
     exact = isinstance(z, numbers.Rational) and not isinstance(z, int)  # a Fraction
     if exact:
-        from nncalc.exact import param
+        from nncalc.exact import params
 
-        p = {k: param(v) for k, v in act.params}
+        p = params(act)
     if act.is_identity or not act.definition.elementwise:
         return None
     if name == "relu":
@@ -173,8 +172,6 @@ def unit_steps(act: Activation, z: Number, a: Number) -> Chain | None:
         return Chain((op("min", op("max", z, p["min_val"]), p["max_val"]), a))
     if name == "hard_sigmoid" and "alpha" in p:
         alpha, beta = p["alpha"], p["beta"]
-        if exact and act.kwargs["alpha"] == 1 / 6:
-            alpha = Fraction(1, 6)  # (as nncalc.exact computes with it)
         # (floats as Python's: alpha z beyond float64 is inf, with no NumPy warning)
         y = alpha * z + beta if exact else float(alpha) * float(z) + float(beta)
         first = op("min", op("max", op("+", op("×", alpha, z), beta), 0), 1)

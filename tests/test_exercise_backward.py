@@ -280,8 +280,10 @@ def test_a_learning_rate_that_rounds_to_zero_says_so(run):
 def test_regression_targets_after_softmax_fit_its_outputs(run, tmp_path, names, low, high):
     for seed in range(6):
         spec = tmp_path / f"t{seed}.yaml"
-        run("exercise", "--sizes", "2,3,3", "--activations", names, "--backward", "--loss", "mse", "--seed", str(seed), "--spec", str(spec))
+        args = ["exercise", "--sizes", "2,3,3", "--activations", names, "--backward", "--loss", "mse", "--seed", str(seed)]
+        question = run(*args, "--spec", str(spec)).stdout
         target = [float(v) for v in re.search(r"^target: \[(.*)\]$", spec.read_text(), re.M).group(1).split(",")]
         assert all(low <= v <= high for v in target)
         if names.endswith(",softmax"):
-            assert sorted(target) == [0.0, 0.0, 1.0]  # a class
+            assert sorted(target) == [0.0, 0.0, 1.0]  # a class, and the sheet says which
+            assert f"(class {target.index(1.0) + 1} of 3, one-hot)" in question

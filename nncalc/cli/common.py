@@ -298,9 +298,10 @@ def check_loss(name: str) -> None:
 def learning_rate(text: str) -> float:
     """The ``--lr`` value: a positive number."""
     from nncalc.inputs import parse_option_number
+    from nncalc.numbers import parse_exact
 
     value = parse_option_number(text, "--lr")
-    if value == 0 and any(c in "123456789" for c in text.split("e")[0].split("E")[0]):
+    if value == 0 and parse_exact(text) != 0:
         raise InputError(f"--lr '{text}': too small for float64 (it rounds to 0); the learning rate must be positive")
     if value <= 0:
         raise InputError(f"--lr '{text}': the learning rate must be positive, like --lr 0.1")

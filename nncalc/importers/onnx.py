@@ -806,8 +806,8 @@ class _Graph:
                 raise self.fail(f"{label} has approximate='{printable(approximate, 20)}'; expected 'none' or 'tanh'")
             return "gelu" if approximate == "none" else "gelu_tanh"
         if op == "HardSigmoid":
-            alpha, beta = attrs.get("alpha", _round_to(0.2, FLOAT)), attrs.get("beta", _round_to(0.5, FLOAT))
-            if _round_to(alpha, FLOAT) == _round_to(1 / 6, FLOAT) and beta == 0.5:
+            alpha, beta = _hard_sigmoid_constants(attrs)
+            if _pytorch_hard_sigmoid(alpha, beta):
                 return "hard_sigmoid"  # PyTorch's, as it exports it
             # the model's own constants, as the file stores them (float32 attributes)
             return {"name": "hard_sigmoid", "alpha": float(alpha), "beta": float(beta)}
@@ -927,14 +927,23 @@ def _softplus(cap: dict[str, _E]) -> Any:
     return {"name": "softplus", "beta": beta, "threshold": threshold}
 
 
+def _hard_sigmoid_constants(attrs: dict[str, Any]) -> tuple[float, float]:
+    """A HardSigmoid's alpha and beta, ONNX's defaults (0.2, 0.5) where left out."""
+    return attrs.get("alpha", _round_to(0.2, FLOAT)), attrs.get("beta", 0.5)
+
+
+def _pytorch_hard_sigmoid(alpha: float, beta: float) -> bool:
+    """Whether they are PyTorch's 1/6 (stored as a float32) and 1/2."""
+    return _round_to(alpha, FLOAT) == _round_to(1 / 6, FLOAT) and beta == 0.5
+
+
 def _hard_swish(cap: dict[str, _E]) -> Any:
     """z HardSigmoid(z) with PyTorch's slope 1/6 and offset 1/2 (its export below opset 14)."""
     try:
         attrs = _attrs(cap["h"].node)
     except ValueError:
         return None
-    alpha, beta = attrs.get("alpha", _round_to(0.2, FLOAT)), attrs.get("beta", 0.5)
-    return "hard_swish" if _round_to(alpha, FLOAT) == _round_to(1 / 6, FLOAT) and beta == 0.5 else None
+    return "hard_swish" if _pytorch_hard_sigmoid(*_hard_sigmoid_constants(attrs)) else None
 
 
 _HALF_GELU = ("Mul", "x", ("Add", ("Erf", ("Div", "x", ("c", "s"))), ("c", "one")), ("c", "half"))

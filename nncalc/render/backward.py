@@ -336,10 +336,12 @@ def _local_formula(act) -> Symbol | None:  # type: ignore[no-untyped-def]
     name = act.name
     kw = act.kwargs
     if name == "hard_sigmoid" and kw:  # ONNX's, with a slope and an offset of its own
+        from nncalc.render.worked import shortest_tex
+
         alpha, beta = kw["alpha"], kw["beta"]
         sign = "−" if beta < 0 else "+"
         a_text, b_text = repr(alpha), repr(abs(beta))  # every digit, as the spec or the model holds them
-        a_tex, b_tex = _shortest_tex(alpha), _shortest_tex(abs(beta))
+        a_tex, b_tex = shortest_tex(alpha), shortest_tex(abs(beta))
         return Sym(
             f"{a_text} if 0 < {a_text}z {sign} {b_text} < 1, else 0",
             rf"{a_tex} \text{{ if }} 0 < {a_tex} z {sign.replace('−', '-')} {b_tex} < 1 \text{{, else }} 0",
@@ -368,19 +370,6 @@ def _local_formula(act) -> Symbol | None:  # type: ignore[no-untyped-def]
             rf"1 \text{{ if }} {kw.get('min_val', -1):g} < z < {kw.get('max_val', 1):g} \text{{, else }} 0",
         ),
     }.get(name)
-
-
-def _shortest_tex(x: float) -> str:
-    r"""``repr(x)`` in LaTeX maths: ``1e-07`` as ``1 \times 10^{-7}``.
-
-    >>> _shortest_tex(0.20000000298023224), _shortest_tex(1e-07)
-    ('0.20000000298023224', '1 \\times 10^{-7}')
-    """
-    text = repr(float(x))
-    if "e" not in text:
-        return text
-    mantissa, exponent = text.split("e")
-    return f"{mantissa} \\times 10^{{{int(exponent)}}}"
 
 
 def _local_expr(act, z: float, a: float, value: float) -> Expr:  # type: ignore[no-untyped-def]
@@ -1024,7 +1013,8 @@ def document(view: BackwardView, precision: int = 10, brief: bool = False, show_
                 blocks, step = layer_steps(layer, k, g.trace.inputs_to(k - 1)[m], lt.z[m], lt.a[m], step, precision, show_all)
                 doc += blocks
         doc.append(Para("Target ", Math(rf"\mathbf{{t}} = {column(part.target, precision)}"), "; the loss:"))
-        doc.append(Math(f"E = {X(part.loss)}") if len(_fit(f"E &= {X(part.loss)}")) == 1 else _aligned([f"E &= {X(part.loss)}"]))
+        loss = X(part.loss)
+        doc.append(_aligned([f"E &= {loss}"]) if len(_fit(f"E &= {loss}")) > 1 else Math(f"E = {loss}"))
         for lp in part.layers:
             k = lp.index
             layer = lp.layer

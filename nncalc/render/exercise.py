@@ -15,7 +15,7 @@ from nncalc.exact import layer_params
 from nncalc.render.backward import paragraph
 from nncalc.render.document import Block, Heading, Math, Para
 from nncalc.render.view import Numbers, plural
-from nncalc.render.worked import column, describe, forward_doc, given, operator
+from nncalc.render.worked import column, describe, forward_doc, given, operator, shortest_tex
 
 if TYPE_CHECKING:
     from nncalc.exercise import Exercise
@@ -31,7 +31,7 @@ def _instructions(exercises: Sequence[Exercise], lr: float | None = None) -> Par
             if all(e.exact for e in exercises)
             else f"Give each value to {exercises[0].precision} significant digits."
         )
-        step: list = [", then one step of gradient descent with learning rate ", Math(rf"\eta = {_rate(lr)}")] if lr is not None else []
+        step: list = [", then one step of gradient descent with learning rate ", Math(rf"\eta = {shortest_tex(lr)}")] if lr is not None else []
         return Para(
             "Work out each forward pass by hand, then the loss, then the backward pass, from the "
             "output layer back to the first: each unit's ",
@@ -53,16 +53,6 @@ def _instructions(exercises: Sequence[Exercise], lr: float | None = None) -> Par
 
 
 _WORDS = {3: "three", 4: "four", 5: "five"}
-
-
-def _rate(lr: float) -> str:
-    """The learning rate as given, every digit (``0.123456789012``; ``10^{-320}`` in LaTeX
-    maths for ``1e-320``)."""
-    text = repr(lr)
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        return f"{mantissa} \\times 10^{{{int(exponent)}}}"
-    return text
 
 
 def _find(e: Exercise) -> list[Block]:
@@ -134,7 +124,7 @@ def _find_backward(e: Exercise, lr: float | None) -> list[Block]:
         doc.append(
             Para(
                 f"{item}. One step of gradient descent, learning rate ",
-                Math(rf"\eta = {_rate(lr)}"),
+                Math(rf"\eta = {shortest_tex(lr)}"),
                 ": every ",
                 Math(r"W^{(k)+} = W^{(k)} - \eta \, \partial L / \partial W^{(k)}"),
                 " and ",
@@ -146,10 +136,12 @@ def _find_backward(e: Exercise, lr: float | None) -> list[Block]:
 
 
 def _target(e: Exercise, number: Numbers) -> Para:
-    """The target, with its class where it is one-hot for cross-entropy or nll."""
-    assert e.target is not None
+    """The target, with its class where it is one."""
+    from nncalc.exercise import takes_a_class
+
+    assert e.target is not None and e.loss is not None
     parts: list = ["Target: ", Math(rf"\mathbf{{t}} = {column(e.target, number)}")]
-    if e.loss in ("cross-entropy", "nll"):
+    if takes_a_class(e.net, e.loss):
         parts.append(f" (class {[float(q) for q in e.target].index(1.0) + 1} of {len(e.target)}, one-hot).")
     else:
         parts.append(".")
@@ -172,6 +164,7 @@ def question_doc(exercises: Sequence[Exercise], lr: float | None = None) -> list
         doc.append(Math(rf"\mathbf{{x}} = {column(e.x, number)}"))
         if backward:
             doc.append(_target(e, number))
+            # (with the step: a learning rate whose step leaves float64 is refused here too)
             doc.append(paragraph(_worked_backward(e, lr).loss_sentence, e.precision))
             doc += _find_backward(e, lr)
         else:

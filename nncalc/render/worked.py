@@ -49,6 +49,20 @@ def tex_number(x: float, precision: int = 10) -> str:
     return v.Numbers(precision, latex=True)(x)
 
 
+def shortest_tex(x: float) -> str:
+    r"""``x`` with every digit its float holds (``repr``), for LaTeX maths: a constant as
+    a model or a user gave it.
+
+    >>> shortest_tex(0.20000000298023224), shortest_tex(1e-07)
+    ('0.20000000298023224', '1 \\times 10^{-7}')
+    """
+    text = repr(float(x))
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return f"{mantissa} \\times 10^{{{int(exponent)}}}"
+
+
 def _numbers(number: int | Number) -> Number:
     """A precision (the float path's digits) or a number writer, as a number writer."""
     return v.Numbers(number, latex=True) if isinstance(number, int) else number
